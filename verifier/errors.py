@@ -1,0 +1,30 @@
+"""Errors that reach the user as `file:line:col: message` (exit status 2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Pos:
+    """A position in a source file (1-based line and column)."""
+
+    file: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+class InputError(Exception):
+    """Bad or unsupported input.  Always carries a position and names the problem."""
+
+    def __init__(self, pos: Pos, message: str) -> None:
+        super().__init__(f"{pos}: {message}")
+        self.pos = pos
+        self.message = message
+
+
+class UsageError(Exception):
+    """A command-line mistake (unknown model name, missing file, ...)."""

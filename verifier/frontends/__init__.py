@@ -1,0 +1,32 @@
+"""Front ends: litmus text in herd's dialects (and the project's YAML) -> `program.Litmus`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from verifier.errors import InputError, Pos
+from verifier.frontends.common import blank_comments, header
+from verifier.program.ast import Litmus
+
+
+def parse_text(text: str, path: str) -> Litmus:
+    """Parse a litmus test, choosing the dialect from its header line (`C`, `X86`, ...)."""
+    first = blank_comments(text, path, 0, min(len(text), text.find("\n") + 1 or len(text)))
+    arch, _, _ = header(first, path)
+    if arch == "C":
+        from verifier.frontends.c import parse_c
+
+        return parse_c(text, path)
+    if arch in ("X86", "X86_64"):
+        from verifier.frontends.x86 import parse_x86
+
+        return parse_x86(text, path)
+    raise InputError(Pos(path, 1, 1), f"unsupported litmus dialect {arch!r} (supported: C, X86, X86_64)")
+
+
+def parse_file(path: str) -> Litmus:
+    try:
+        text = Path(path).read_text()
+    except UnicodeDecodeError:
+        raise InputError(Pos(path, 1, 1), "not a text file (invalid UTF-8)") from None
+    return parse_text(text, path)

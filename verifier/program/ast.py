@@ -1,0 +1,332 @@
+"""The one representation every front end produces: a litmus test as threads of instructions.
+
+Front ends (kernel C, X86, AArch64, the project's YAML) parse text into a `Litmus`.  The events
+stage turns each thread into guarded events.  Nothing here knows about models or Z3.
+
+Instructions are a small IR in the style of Dat3M's program representation:
+memory accesses carry an *access class* (`cls`), the name of the primitive's ordering class
+(for kernel C: "once", "acquire", "release", "plain", "mb", "relaxed", ...; for assembly: the
+instruction's own class such as "mfence" or "locked").  How a class becomes tagged events is
+decided later by a mapping table in `encodings/` (kernel C compiled to x86-64, or used as is).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Union
+
+from verifier.errors import Pos
+
+# --------------------------------------------------------------------------- expressions
+
+
+@dataclass(frozen=True)
+class Const:
+    """An integer constant."""
+
+    value: int
+
+
+@dataclass(frozen=True)
+class LocAddr:
+    """The address of a shared location (a pointer value such as `x` in `p=x`)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Reg:
+    """A thread-local register (C local variable or machine register)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Old:
+    """Inside an `Rmw`: the value the RMW's read returned."""
+
+
+BINOPS = frozenset(
+    {"+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>",
+     "==", "!=", "<", "<=", ">", ">=", "&&", "||"}
+)
+UNOPS = frozenset({"-", "!", "~"})
+
+
+@dataclass(frozen=True)
+class BinOp:
+    """`left op right`; comparisons and `&&`/`||` yield 0 or 1 as in C."""
+
+    op: str
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True)
+class UnOp:
+    op: str
+    arg: Expr
+
+
+@dataclass(frozen=True)
+class Ite:
+    """`cond ? then : other` (cond is true when non-zero)."""
+
+    cond: Expr
+    then: Expr
+    other: Expr
+
+
+Expr = Union[Const, LocAddr, Reg, Old, BinOp, UnOp, Ite]
+
+# --------------------------------------------------------------------------- instructions
+
+
+@dataclass(frozen=True)
+class Load:
+    """`dst = *addr` with access class `cls`."""
+
+    dst: str
+    addr: Expr
+    cls: str
+    pos: Pos
+
+
+@dataclass(frozen=True)
+class Store:
+    """`*addr = value` with access class `cls`."""
+
+    addr: Expr
+    value: Expr
+    cls: str
+    pos: Pos
+
+
+@dataclass(frozen=True)
+class Fence:
+    """A barrier of class `cls` (kernel: "mb", "rmb", ...; X86: "mfence")."""
+
+    cls: str
+    pos: Pos
+
+
+@dataclass(frozen=True)
+class Rmw:
+    """An atomic read-modify-write of `*addr`.
+
+    The read returns `Old()`.  If `cond` (an expression over `Old()`) is given and false, the RMW
+    fails: only the read happens (cmpxchg, add_unless, trylock).  If `require` is given, executions
+    where it is false do not exist (spin_lock can only read an unlocked lock).  On success the
+    write stores `new`.  `dst` (if any) receives `ret`, an expression over `Old()`.
+    `cls` names the ordering class; the mapping table has separate rows for the events of a
+    successful RMW (`RMW.<cls>`) and of a failed one (`RMW-fail.<cls>`: the read alone).
+    """
+
+    dst: str | None
+    addr: Expr
+    new: Expr
+    ret: Expr
+    cls: str
+    pos: Pos
+    cond: Expr | None = None
+    require: Expr | None = None
+
+
+@dataclass(frozen=True)
+class Assign:
+    """`dst = value`, a thread-local computation (no memory event)."""
+
+    dst: str
+    value: Expr
+    pos: Pos
+
+
+@dataclass(frozen=True)
+class If:
+    """Structured conditional (kernel C).  Events in either branch are control-dependent on
+    the reads that `cond` depends on."""
+
+    cond: Expr
+    then: tuple[Instr, ...]
+    other: tuple[Instr, ...]
+    pos: Pos
+
+
+@dataclass(frozen=True)
+class Label:
+    """A branch target (assembly dialects)."""
+
+    name: str
+    pos: Pos
+
+
+@dataclass(frozen=True)
+class Branch:
+    """Jump to `target` when `cond` is non-zero (assembly).  Every later event is
+    control-dependent on the reads `cond` depends on."""
+
+    cond: Expr
+    target: str
+    pos: Pos
+
+
+@dataclass(frozen=True)
+class Goto:
+    """Unconditional jump (assembly)."""
+
+    target: str
+    pos: Pos
+
+
+Instr = Union[Load, Store, Fence, Rmw, Assign, If, Label, Branch, Goto]
+
+# --------------------------------------------------------------------------- the test
+
+
+@dataclass(frozen=True)
+class Location:
+    """A shared memory location with its initial value (0 unless the init block says)."""
+
+    name: str
+    init: Expr = Const(0)
+    ctype: str | None = None
+
+
+@dataclass(frozen=True)
+class Thread:
+    tid: int
+    body: tuple[Instr, ...]
+    # Initial register values from the init block (`0:rax=1;`, `0:X1=x;`).
+    reg_init: tuple[tuple[str, Expr], ...] = ()
+
+
+# ----- the final condition
+
+
+@dataclass(frozen=True)
+class RegObs:
+    """A register's final value, printed `tid:reg`."""
+
+    tid: int
+    reg: str
+
+    def __str__(self) -> str:
+        return f"{self.tid}:{self.reg}"
+
+
+@dataclass(frozen=True)
+class MemObs:
+    """A location's final value (its co-last write), printed `[loc]`."""
+
+    loc: str
+
+    def __str__(self) -> str:
+        return f"[{self.loc}]"
+
+
+Observable = Union[RegObs, MemObs]
+# A value in a condition: an integer or a location name (pointer value).
+Value = Union[int, str]
+
+
+@dataclass(frozen=True)
+class Atom:
+    """`obs = value`."""
+
+    obs: Observable
+    value: Value
+
+
+@dataclass(frozen=True)
+class PTrue:
+    pass
+
+
+@dataclass(frozen=True)
+class PFalse:
+    pass
+
+
+@dataclass(frozen=True)
+class PNot:
+    arg: Prop
+
+
+@dataclass(frozen=True)
+class PAnd:
+    args: tuple[Prop, ...]
+
+
+@dataclass(frozen=True)
+class POr:
+    args: tuple[Prop, ...]
+
+
+@dataclass(frozen=True)
+class PImplies:
+    left: Prop
+    right: Prop
+
+
+Prop = Union[Atom, PTrue, PFalse, PNot, PAnd, POr, PImplies]
+
+Quantifier = Literal["exists", "~exists", "forall"]
+Observation = Literal["Never", "Sometimes", "Always"]
+
+
+@dataclass(frozen=True)
+class Condition:
+    kind: Quantifier
+    prop: Prop
+
+
+@dataclass(frozen=True)
+class Litmus:
+    """A parsed litmus test.  `arch` is herd's name: "C", "X86", "X86_64", "AArch64"."""
+
+    arch: str
+    name: str
+    path: str
+    threads: tuple[Thread, ...]
+    locations: tuple[Location, ...]
+    condition: Condition
+    # Extra observed locations and registers (`locations [...]`), in order.
+    observed: tuple[Observable, ...] = ()
+    filter: Prop | None = None
+    # Expected observation recorded in the file, per model name; key "" is the kernel's
+    # plain `Result:` comment, which applies to every model without its own entry.
+    expected: tuple[tuple[str, str], ...] = field(default=())
+
+    def expectation(self, model: str) -> str | None:
+        table = dict(self.expected)
+        return table.get(model, table.get(""))
+
+
+def prop_observables(prop: Prop) -> list[Observable]:
+    """Observables in a proposition, in order of first appearance."""
+    out: list[Observable] = []
+
+    def walk(p: Prop) -> None:
+        if isinstance(p, Atom):
+            if p.obs not in out:
+                out.append(p.obs)
+        elif isinstance(p, PNot):
+            walk(p.arg)
+        elif isinstance(p, (PAnd, POr)):
+            for a in p.args:
+                walk(a)
+        elif isinstance(p, PImplies):
+            walk(p.left)
+            walk(p.right)
+
+    walk(prop)
+    return out
+
+
+def observed_of(test: Litmus) -> tuple[Observable, ...]:
+    """What herd prints in a final state: the condition's observables, then `locations`."""
+    out = prop_observables(test.condition.prop)
+    for o in test.observed:
+        if o not in out:
+            out.append(o)
+    return tuple(out)
