@@ -1,0 +1,105 @@
+"""Find models and mapping tables: `encodings/` (data, not code) plus users' own files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from verifier.cat.parser import load_model
+from verifier.cat.syntax import CatModel
+from verifier.errors import InputError, Pos, UsageError
+from verifier.events.mapping import Mapping, load_table
+
+
+def encodings_dir() -> Path:
+    """The `encodings/` folder: installed as package data, or beside the package in a checkout."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "encodings", here.parent / "encodings"):
+        if (candidate / "models.yaml").is_file():
+            return candidate
+    raise UsageError("cannot find the encodings/ folder (models and mapping tables)")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model and, per test dialect, the mapping column that compiles tests for it."""
+
+    name: str
+    cat: CatModel
+    prelude: tuple[CatModel, ...]
+    compile: tuple[tuple[str, str], ...]
+
+    def mapping_for(self, arch: str, pos: Pos) -> Mapping:
+        ref = dict(self.compile).get(arch)
+        if ref is None:
+            raise InputError(pos, f"model '{self.name}' does not apply to {arch} tests")
+        table, _, column = ref.partition(":")
+        columns = _table(str(encodings_dir() / table))
+        if column not in columns:
+            raise UsageError(f"mapping table {table} has no column {column!r}")
+        return columns[column]
+
+
+@cache
+def _table(path: str) -> dict[str, Mapping]:
+    return load_table(Path(path))
+
+
+@cache
+def _registry() -> dict[str, dict]:  # type: ignore[type-arg]
+    data = yaml.safe_load((encodings_dir() / "models.yaml").read_text())
+    if not isinstance(data, dict):
+        raise UsageError("encodings/models.yaml must map model names to entries")
+    return data
+
+
+def model_names() -> list[str]:
+    return sorted(_registry())
+
+
+@cache
+def _prelude() -> tuple[CatModel, ...]:
+    return (load_model(encodings_dir() / "stdlib.cat"),)
+
+
+# Native dialect columns used when a user's own model file is given.
+_DEFAULT_COMPILE = (("C", "kernel-c.tbl:C"), ("X86", "x86.tbl:X86"), ("X86_64", "x86.tbl:X86"))
+
+
+@cache
+def resolve_model(name_or_path: str, target: str | None = None) -> ModelSpec:
+    """A built-in model by name (`sc`, `x86-tso`, ...) or a user's `.cat` file.
+
+    `target` (a column of kernel-c.tbl, e.g. "x86-64") says how a user's model compiles C tests.
+    """
+    reg = _registry()
+    if name_or_path in reg:
+        entry = reg[name_or_path]
+        cat = load_model(encodings_dir() / entry["cat"], (encodings_dir(),))
+        compile_ = tuple(sorted((str(k), str(v)) for k, v in entry.get("compile", {}).items()))
+        return ModelSpec(name_or_path, cat, _prelude(), compile_)
+    path = Path(name_or_path)
+    if not path.is_file():
+        raise UsageError(
+            f"unknown model {name_or_path!r}: use one of {', '.join(model_names())} or a path to a .cat file"
+        )
+    cat = load_model(path, (encodings_dir(),))
+    compile_ = _DEFAULT_COMPILE
+    if target is not None:
+        compile_ = (("C", f"kernel-c.tbl:{target}"),) + _DEFAULT_COMPILE[1:]
+    return ModelSpec(path.stem, cat, _prelude(), compile_)
+
+
+@cache
+def all_tags() -> frozenset[str]:
+    """Every tag any mapping table can attach (a model may name tags no event carries)."""
+    tags: set[str] = set()
+    for table in encodings_dir().glob("*.tbl"):
+        for mapping in _table(str(table)).values():
+            for _, recipe in mapping.rows:
+                for item in recipe:
+                    tags.update(item.tags)
+    return frozenset(tags)

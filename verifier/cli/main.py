@@ -1,0 +1,89 @@
+"""The `verifier` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from verifier.analyses.check import Verdict, check
+from verifier.analyses.registry import model_names, resolve_model
+from verifier.cli.report import verdict_json, verdict_text
+from verifier.errors import InputError, UsageError
+from verifier.frontends import parse_file
+
+EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT, EXIT_UNKNOWN = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"verifier: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="verifier", description="Prove or refute litmus-test conditions under memory models.")
+    sub = p.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("check", help="check litmus tests against a model (herd7's Observation, with proof)")
+    c.add_argument("files", nargs="+", metavar="FILE")
+    c.add_argument("--model", default="sc",
+                   help=f"model name ({', '.join(model_names())}) or a .cat file; comma-separate several")
+    c.add_argument("--target", default=None,
+                   help="with a .cat file: how C tests compile (a column of encodings/kernel-c.tbl, e.g. x86-64)")
+    c.add_argument("--states", action="store_true", help="list every reachable final state")
+    c.add_argument("--json", action="store_true", help="one JSON object per (file, model) on stdout")
+    c.add_argument("--timeout", type=float, default=None, metavar="S", help="seconds per (file, model); Unknown past it")
+    return p
+
+
+def passed(v: Verdict) -> bool:
+    """Exit-status rule: the recorded expectation if any, else the condition must hold
+    (`exists`: unreachable; `~exists`/`forall`: Ok)."""
+    if v.matches is not None:
+        return v.matches
+    if v.condition.startswith("exists"):
+        return v.observation == "Never"
+    return v.result == "Ok"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        models = [resolve_model(m.strip(), args.target) for m in args.model.split(",") if m.strip()]
+    except (UsageError, InputError) as e:
+        print(f"verifier: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    bad = failed = unknown = False
+    for path in args.files:
+        try:
+            test = parse_file(path)
+        except InputError as e:
+            print(str(e), file=sys.stderr)
+            bad = True
+            continue
+        except OSError as e:
+            print(f"{path}: cannot read: {e.strerror}", file=sys.stderr)
+            bad = True
+            continue
+        for spec in models:
+            try:
+                v = check(test, spec, want_states=args.states, timeout=args.timeout)
+            except InputError as e:
+                print(str(e), file=sys.stderr)
+                bad = True
+                continue
+            if args.json:
+                print(json.dumps(verdict_json(v)), flush=True)
+            else:
+                print(verdict_text(v, args.states), flush=True)
+            if v.observation == "Unknown":
+                unknown = True
+            elif not passed(v):
+                failed = True
+    if bad:
+        return EXIT_BAD_INPUT
+    if failed:
+        return EXIT_FAIL
+    return EXIT_UNKNOWN if unknown else EXIT_OK

@@ -1,0 +1,407 @@
+"""Symbolic execution of each thread into guarded events.
+
+Every instruction runs once under a guard (the path condition).  A conditional (`If`) runs both
+branches under `guard && c` and `guard && !c` and merges registers with if-then-else; assembly
+jumps are handled the same way over the thread's acyclic control-flow graph, visiting blocks in
+topological order.  Loops are rejected by name (herd would unroll them; we do not guess).
+
+Register values carry the set of reads they depend on, which yields herd's `addr`, `data` and
+`ctrl` relations: an address or stored value computed from a read, or an event under a branch
+whose condition was computed from a read (in C: inside the branch; in assembly: every later
+event of the thread).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from verifier.errors import InputError, Pos
+from verifier.events.graph import INIT_TID, Event, EventGraph
+from verifier.events.mapping import Item, Mapping, Recipe
+from verifier.events.sym import (
+    TRUE,
+    SAddr,
+    SConst,
+    Sym,
+    SRead,
+    binop,
+    conj,
+    disj,
+    ite,
+    neg,
+    truth,
+    unop,
+)
+from verifier.program.ast import (
+    Assign,
+    BinOp,
+    Branch,
+    Const,
+    Expr,
+    Fence,
+    Goto,
+    If,
+    Instr,
+    Ite,
+    Label,
+    Litmus,
+    Load,
+    LocAddr,
+    Old,
+    Reg,
+    Rmw,
+    Store,
+    Thread,
+    UnOp,
+)
+
+Deps = frozenset[int]
+Env = dict[str, tuple[Sym, Deps]]
+NO_DEPS: Deps = frozenset()
+
+
+@dataclass
+class _Acc:
+    """Everything the threads add to the graph (mutable while building one test)."""
+
+    events: list[Event] = field(default_factory=list)
+    rmw: list[tuple[int, int]] = field(default_factory=list)
+    addr: set[tuple[int, int]] = field(default_factory=set)
+    data: set[tuple[int, int]] = field(default_factory=set)
+    ctrl: set[tuple[int, int]] = field(default_factory=set)
+    assumptions: list[Sym] = field(default_factory=list)
+
+
+@dataclass
+class _State:
+    """A path through a thread: its guard, registers, and the reads its control depends on."""
+
+    guard: Sym
+    env: Env
+    ctrl: Deps
+
+
+def build_events(test: Litmus, mapping: Mapping) -> EventGraph:
+    """Turn a parsed test into events, compiling access classes through `mapping`."""
+    acc = _Acc()
+    locations = [loc.name for loc in test.locations]
+    for loc in test.locations:
+        value, _ = _eval(loc.init, {}, None)
+        acc.events.append(
+            Event(len(acc.events), INIT_TID, "W", (), TRUE, SAddr(loc.name), value, None, "init")
+        )
+    threads: list[tuple[int, ...]] = []
+    finals: list[tuple[tuple[int, str], Sym]] = []
+    for thread in sorted(test.threads, key=lambda t: t.tid):
+        start = len(acc.events)
+        state = _run_thread(thread, mapping, acc)
+        threads.append(tuple(range(start, len(acc.events))))
+        for reg, (value, _) in sorted(state.env.items()):
+            if not reg.startswith("%"):
+                finals.append(((thread.tid, reg), value))
+    # Locations reached only through pointers still need an initial write.
+    for e in list(acc.events):
+        for s in (e.addr, e.value):
+            if isinstance(s, SAddr) and s.name not in locations:
+                locations.append(s.name)
+                acc.events.append(
+                    Event(len(acc.events), INIT_TID, "W", (), TRUE, SAddr(s.name), SConst(0), None, "init")
+                )
+    return EventGraph(
+        test=test,
+        events=tuple(acc.events),
+        threads=tuple(threads),
+        tids=tuple(t.tid for t in sorted(test.threads, key=lambda t: t.tid)),
+        locations=tuple(locations),
+        rmw=tuple(acc.rmw),
+        addr=tuple(sorted(acc.addr)),
+        data=tuple(sorted(acc.data)),
+        ctrl=tuple(sorted(acc.ctrl)),
+        assumptions=tuple(acc.assumptions),
+        final_regs=tuple(finals),
+    )
+
+
+# --------------------------------------------------------------------------- expressions
+
+
+def _eval(e: Expr, env: Env, old: tuple[Sym, Deps] | None) -> tuple[Sym, Deps]:
+    if isinstance(e, Const):
+        return SConst(e.value), NO_DEPS
+    if isinstance(e, LocAddr):
+        return SAddr(e.name), NO_DEPS
+    if isinstance(e, Reg):
+        return env.get(e.name, (SConst(0), NO_DEPS))
+    if isinstance(e, Old):
+        if old is None:
+            raise ValueError("Old() outside an RMW")  # a front-end bug, not bad input
+        return old
+    if isinstance(e, BinOp):
+        a, da = _eval(e.left, env, old)
+        b, db = _eval(e.right, env, old)
+        return binop(e.op, a, b), da | db
+    if isinstance(e, UnOp):
+        a, da = _eval(e.arg, env, old)
+        return unop(e.op, a), da
+    if isinstance(e, Ite):
+        c, dc = _eval(e.cond, env, old)
+        a, da = _eval(e.then, env, old)
+        b, db = _eval(e.other, env, old)
+        return ite(truth(c), a, b), dc | da | db
+    raise TypeError(f"not an expression: {e!r}")
+
+
+# --------------------------------------------------------------------------- threads
+
+
+def _run_thread(thread: Thread, mapping: Mapping, acc: _Acc) -> _State:
+    env: Env = {}
+    for reg, value in thread.reg_init:
+        env[reg] = _eval(value, env, None)
+    state = _State(TRUE, env, NO_DEPS)
+    body = thread.body
+    if any(isinstance(i, (Label, Branch, Goto)) for i in body):
+        return _run_cfg(thread.tid, body, state, mapping, acc)
+    return _run_block(thread.tid, body, state, mapping, acc)
+
+
+def _run_block(tid: int, body: tuple[Instr, ...], st: _State, mapping: Mapping, acc: _Acc) -> _State:
+    for instr in body:
+        st = _step(tid, instr, st, mapping, acc)
+    return st
+
+
+def _step(tid: int, instr: Instr, st: _State, mapping: Mapping, acc: _Acc) -> _State:
+    if isinstance(instr, Assign):
+        env = dict(st.env)
+        env[instr.dst] = _eval(instr.value, st.env, None)
+        return _State(st.guard, env, st.ctrl)
+    if isinstance(instr, If):
+        c, dc = _eval(instr.cond, st.env, None)
+        c = truth(c)
+        inner_ctrl = st.ctrl | dc
+        then = _run_block(tid, instr.then, _State(conj(st.guard, c), dict(st.env), inner_ctrl), mapping, acc)
+        other = _run_block(tid, instr.other, _State(conj(st.guard, neg(c)), dict(st.env), inner_ctrl), mapping, acc)
+        return _State(st.guard, _merge_envs([(c, then.env), (TRUE, other.env)]), st.ctrl)
+    if isinstance(instr, Load):
+        a, da = _eval(instr.addr, st.env, None)
+        recipe = _recipe(mapping, f"R.{instr.cls}", instr.pos)
+        eids = _emit(tid, recipe, [st.guard] * len(recipe), a, None, instr.pos, f"R.{instr.cls}", acc, st, da)
+        r = _only(recipe, eids, "R")
+        env = dict(st.env)
+        env[instr.dst] = (SRead(r), frozenset({r}))
+        return _State(st.guard, env, st.ctrl)
+    if isinstance(instr, Store):
+        a, da = _eval(instr.addr, st.env, None)
+        v, dv = _eval(instr.value, st.env, None)
+        recipe = _recipe(mapping, f"W.{instr.cls}", instr.pos)
+        eids = _emit(tid, recipe, [st.guard] * len(recipe), a, v, instr.pos, f"W.{instr.cls}", acc, st, da)
+        w = _only(recipe, eids, "W")
+        acc.data.update((d, w) for d in dv)
+        return st
+    if isinstance(instr, Fence):
+        recipe = _recipe(mapping, f"F.{instr.cls}", instr.pos)
+        _emit(tid, recipe, [st.guard] * len(recipe), None, None, instr.pos, f"F.{instr.cls}", acc, st, NO_DEPS)
+        return st
+    if isinstance(instr, Rmw):
+        return _rmw(tid, instr, st, mapping, acc)
+    raise InputError(instr.pos, f"unexpected {type(instr).__name__} in straight-line code")
+
+
+def _recipe(mapping: Mapping, key: str, pos: Pos) -> Recipe:
+    recipe = mapping.recipe(key)
+    if recipe is None:
+        raise InputError(pos, f"the mapping {mapping.name} has no row for {key!r}")
+    return recipe
+
+
+def _only(recipe: Recipe, eids: list[int], kind: str) -> int:
+    return next(e for item, e in zip(recipe, eids, strict=True) if item.kind == kind)
+
+
+def _emit(
+    tid: int,
+    recipe: Recipe | list[Item],
+    guards: list[Sym],
+    addr: Sym,
+    value: Sym | None,
+    pos: Pos,
+    cls: str,
+    acc: _Acc,
+    st: _State,
+    addr_deps: Deps,
+    tags_of: dict[int, tuple[tuple[str, Sym], ...]] | None = None,
+) -> list[int]:
+    """Append the recipe's events; accesses get `addr` (and `value` for W).  Returns eids."""
+    eids: list[int] = []
+    for k, (item, guard) in enumerate(zip(recipe, guards, strict=True)):
+        eid = len(acc.events)
+        tags = tags_of[k] if tags_of and k in tags_of else tuple((t, TRUE) for t in item.tags)
+        if item.kind == "F":
+            ev = Event(eid, tid, "F", tags, guard, None, None, pos, cls)
+        elif item.kind == "R":
+            ev = Event(eid, tid, "R", tags, guard, addr, SRead(eid), pos, cls)
+        else:
+            ev = Event(eid, tid, "W", tags, guard, addr, value, pos, cls)
+        acc.events.append(ev)
+        if item.kind != "F":
+            acc.addr.update((d, eid) for d in addr_deps)
+        acc.ctrl.update((d, eid) for d in st.ctrl)
+        eids.append(eid)
+    return eids
+
+
+def _rmw(tid: int, instr: Rmw, st: _State, mapping: Mapping, acc: _Acc) -> _State:
+    key = f"RMW.{instr.cls}"
+    ok = _recipe(mapping, key, instr.pos)
+    fail: Recipe = _recipe(mapping, f"RMW-fail.{instr.cls}", instr.pos) if instr.cond is not None else ()
+    a, da = _eval(instr.addr, st.env, None)
+    # Lay out the events: success fences before the read, failure fences before the read, the
+    # shared read, success fences between, the write, then the trailing fences of both.
+    ok_r = next(i for i, it in enumerate(ok) if it.kind == "R")
+    ok_w = next(i for i, it in enumerate(ok) if it.kind == "W")
+    fail_r = next((i for i, it in enumerate(fail) if it.kind == "R"), 0)
+    order: list[tuple[Item, str]] = (
+        [(it, "ok") for it in ok[:ok_r]]
+        + [(it, "fail") for it in fail[:fail_r]]
+        + [(ok[ok_r], "read")]
+        + [(it, "ok") for it in ok[ok_r + 1 :]]
+        + [(it, "fail") for it in fail[fail_r + 1 :]]
+    )
+    read_eid = len(acc.events) + next(i for i, (_, role) in enumerate(order) if role == "read")
+    old = (SRead(read_eid), frozenset({read_eid}))
+    if instr.cond is not None:
+        c, _ = _eval(instr.cond, st.env, old)
+        success = truth(c)
+    else:
+        success = TRUE
+    g_ok, g_fail = conj(st.guard, success), conj(st.guard, neg(success))
+    guards = [{"ok": g_ok, "fail": g_fail, "read": st.guard}[role] for _, role in order]
+    # The read's tags: success tags when it succeeds, failure tags when it fails.
+    read_tags: dict[str, Sym] = {t: success for t in ok[ok_r].tags}
+    if fail:
+        for t in fail[fail_r].tags:
+            read_tags[t] = disj(read_tags.get(t, SConst(0)), neg(success))
+    read_pos = next(i for i, (_, role) in enumerate(order) if role == "read")
+    new, dn = _eval(instr.new, st.env, old)
+    eids = _emit(
+        tid, [it for it, _ in order], guards, a, new, instr.pos, key, acc, st, da,
+        tags_of={read_pos: tuple(read_tags.items())},
+    )
+    w = next(e for (it, role), e in zip(order, eids, strict=True) if it.kind == "W" and role == "ok")
+    acc.rmw.append((read_eid, w))
+    acc.data.update((d, w) for d in dn if d != read_eid)
+    if instr.require is not None:
+        req, _ = _eval(instr.require, st.env, old)
+        acc.assumptions.append(disj(neg(st.guard), truth(req)))
+    env = dict(st.env)
+    if instr.dst is not None:
+        env[instr.dst] = _eval(instr.ret, st.env, old)
+    return _State(st.guard, env, st.ctrl)
+
+
+def _merge_envs(branches: list[tuple[Sym, Env]]) -> Env:
+    """Registers after a join: the first branch whose condition holds supplies the value."""
+    out: Env = {}
+    names = sorted({r for _, env in branches for r in env})
+    for r in names:
+        value, deps = branches[-1][1].get(r, (SConst(0), NO_DEPS))
+        for cond, env in reversed(branches[:-1]):
+            v, d = env.get(r, (SConst(0), NO_DEPS))
+            value, deps = ite(cond, v, value), deps | d
+        out[r] = (value, deps)
+    return out
+
+
+# --------------------------------------------------------------------------- assembly CFGs
+
+
+def _run_cfg(tid: int, body: tuple[Instr, ...], entry: _State, mapping: Mapping, acc: _Acc) -> _State:
+    """Run a thread with labels and jumps over its (acyclic) control-flow graph."""
+    blocks: list[list[Instr]] = [[]]
+    labels: dict[str, int] = {}
+    for instr in body:
+        if isinstance(instr, Label):
+            if blocks[-1]:
+                blocks.append([])
+            if instr.name in labels:
+                raise InputError(instr.pos, f"label '{instr.name}' defined twice")
+            labels[instr.name] = len(blocks) - 1
+            continue
+        blocks[-1].append(instr)
+        if isinstance(instr, (Branch, Goto)):
+            blocks.append([])
+    end = len(blocks)  # virtual exit block
+
+    def successors(b: int) -> list[tuple[int, Instr | None]]:
+        last = blocks[b][-1] if blocks[b] else None
+        if isinstance(last, (Branch, Goto)):
+            if last.target not in labels:
+                raise InputError(last.pos, f"jump to undefined label '{last.target}'")
+            succ = [(labels[last.target], last)]
+            if isinstance(last, Branch):
+                succ.append((b + 1, None))
+            return succ
+        return [(b + 1, None)]
+
+    order = _topological(len(blocks), successors, blocks)
+    incoming: dict[int, list[_State]] = {0: [entry]}
+    for b in order:
+        states = incoming.pop(b, [])
+        if not states:
+            continue  # unreachable block
+        st = _join(states)
+        code = blocks[b]
+        jump = code[-1] if code and isinstance(code[-1], (Branch, Goto)) else None
+        st = _run_block(tid, tuple(code[:-1] if jump else code), st, mapping, acc)
+        if isinstance(jump, Branch):
+            c, dc = _eval(jump.cond, st.env, None)
+            c = truth(c)
+            # In assembly every later event depends on the branch.
+            ctrl = st.ctrl | dc
+            incoming.setdefault(labels[jump.target], []).append(_State(conj(st.guard, c), st.env, ctrl))
+            incoming.setdefault(b + 1, []).append(_State(conj(st.guard, neg(c)), st.env, ctrl))
+        elif isinstance(jump, Goto):
+            incoming.setdefault(labels[jump.target], []).append(st)
+        else:
+            incoming.setdefault(b + 1, []).append(st)
+    return _join(incoming.get(end, [])) if incoming.get(end) else _State(TRUE, dict(entry.env), NO_DEPS)
+
+
+def _join(states: list[_State]) -> _State:
+    if len(states) == 1:
+        return states[0]
+    guard = disj(*(s.guard for s in states))
+    env = _merge_envs([(s.guard, s.env) for s in states])
+    ctrl: Deps = frozenset().union(*(s.ctrl for s in states))
+    return _State(guard, env, ctrl)
+
+
+def _topological(n: int, successors, blocks: list[list[Instr]]) -> list[int]:  # type: ignore[no-untyped-def]
+    """Blocks in an order where every jump goes forward; a cycle is a loop: rejected."""
+    colour = [0] * (n + 1)
+    out: list[int] = []
+
+    def visit(b: int) -> None:
+        if b >= n:
+            return
+        colour[b] = 1
+        for s, via in successors(b):
+            if s < n and colour[s] == 1:
+                pos = via.pos if via is not None else _block_pos(blocks[b])
+                raise InputError(pos, "loops are not supported (this jump closes a cycle)")
+            if s < n and colour[s] == 0:
+                visit(s)
+        colour[b] = 2
+        out.append(b)
+
+    visit(0)
+    out.reverse()
+    out.append(n)
+    return out
+
+
+def _block_pos(block: list[Instr]) -> Pos:
+    for i in block:
+        return i.pos
+    return Pos("?", 0, 0)

@@ -1,0 +1,64 @@
+"""The events of a litmus test: what the SMT stage and the models reason about."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from verifier.errors import Pos
+from verifier.events.sym import Sym
+from verifier.program.ast import Litmus
+
+INIT_TID = -1
+
+
+@dataclass(frozen=True)
+class Event:
+    """One memory event.  It happens iff `guard` holds; a tag holds iff its condition does.
+
+    `addr` is the location's address (None for fences); `value` is what a write stores or
+    `SRead(eid)` for a read.  `cls` is the mapping-table class the event came from
+    (e.g. "W.once"), kept for witnesses and fence synthesis.
+    """
+
+    eid: int
+    tid: int
+    kind: str  # "R", "W" or "F"
+    tags: tuple[tuple[str, Sym], ...]
+    guard: Sym
+    addr: Sym | None
+    value: Sym | None
+    pos: Pos | None
+    cls: str
+
+    @property
+    def is_init(self) -> bool:
+        return self.tid == INIT_TID
+
+
+@dataclass(frozen=True)
+class EventGraph:
+    """All events of a test plus the static relations between them.
+
+    `threads[k]` lists the eids of thread k in program order (every pair in that order is in
+    po when both events happen).  `rmw`, `addr`, `data`, `ctrl` are static pairs (they hold
+    when both events happen).  `assumptions` must hold in every execution (spin_lock reads an
+    unlocked lock).  `final_regs` gives each register's final value.
+    """
+
+    test: Litmus
+    events: tuple[Event, ...]
+    threads: tuple[tuple[int, ...], ...]
+    tids: tuple[int, ...]
+    locations: tuple[str, ...]
+    rmw: tuple[tuple[int, int], ...]
+    addr: tuple[tuple[int, int], ...]
+    data: tuple[tuple[int, int], ...]
+    ctrl: tuple[tuple[int, int], ...]
+    assumptions: tuple[Sym, ...]
+    final_regs: tuple[tuple[tuple[int, str], Sym], ...]
+
+    def event(self, eid: int) -> Event:
+        return self.events[eid]
+
+    def final_reg(self, tid: int, reg: str) -> Sym | None:
+        return dict(self.final_regs).get((tid, reg))

@@ -1,0 +1,241 @@
+"""The candidate executions of an event graph, as SMT constraints.
+
+- every event happens iff its guard holds; reads get an integer value variable;
+- rf: one Boolean per (write, read) pair that may touch the same location; each read that
+  happens reads from exactly one write, and takes its value;
+- co: an integer clock per write; co(a, b) iff both happen, same location, clock(a) < clock(b)
+  (initial writes have clock 0 and come first), so co is a per-location total order for free;
+- fr = rf^-1 ; co, derived; the final value of a location is the value of its co-last write.
+
+Only pairs that can exist are encoded: different constant addresses are never related.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from verifier.events.graph import Event, EventGraph
+from verifier.events.sym import COMPARISONS, SAddr, SBin, SConst, SIte, Sym, SRead, SUn
+from verifier.smt.terms import (
+    F,
+    T,
+    Script,
+    and_,
+    eq,
+    implies,
+    ite,
+    lt,
+    not_,
+    num,
+    or_,
+)
+
+# Location addresses are integers far from the small values litmus tests compute with, so a
+# pointer value is told apart from an integer when printed.
+ADDR_BASE = 1 << 44
+ADDR_STRIDE = 1 << 12
+
+Pair = tuple[int, int]
+
+
+@dataclass
+class Execution:
+    """The encoded candidate executions: names of the SMT constants and derived relations."""
+
+    graph: EventGraph
+    script: Script
+    addr_code: dict[str, int]
+    guard: dict[int, str] = field(default_factory=dict)
+    addr: dict[int, str] = field(default_factory=dict)
+    value: dict[int, str] = field(default_factory=dict)  # read value var / written value term
+    rf: dict[Pair, str] = field(default_factory=dict)
+    co: dict[Pair, str] = field(default_factory=dict)
+    fr: dict[Pair, str] = field(default_factory=dict)
+    clock: dict[int, str] = field(default_factory=dict)
+    final_mem: dict[str, str] = field(default_factory=dict)
+    last: dict[int, str] = field(default_factory=dict)  # write is co-last at its location
+    _cache: dict[tuple[Sym, bool], str] = field(default_factory=dict)
+
+    # ---- symbolic values to SMT
+
+    def int_of(self, s: Sym) -> str:
+        key = (s, False)
+        if key not in self._cache:
+            self._cache[key] = self._int(s)
+        return self._cache[key]
+
+    def bool_of(self, s: Sym) -> str:
+        key = (s, True)
+        if key not in self._cache:
+            self._cache[key] = self._bool(s)
+        return self._cache[key]
+
+    def _int(self, s: Sym) -> str:
+        if isinstance(s, SConst):
+            return num(s.value)
+        if isinstance(s, SAddr):
+            return num(self.addr_code[s.name])
+        if isinstance(s, SRead):
+            return f"v{s.eid}"
+        if isinstance(s, SIte):
+            return ite(self.bool_of(s.cond), self.int_of(s.then), self.int_of(s.other))
+        if isinstance(s, SUn):
+            a = self.int_of(s.arg)
+            if s.op == "-":
+                return f"(- {a})"
+            if s.op == "~":
+                return f"(- (- {a}) 1)"  # two's complement: ~a = -a - 1
+            return ite(self.bool_of(s), "1", "0")
+        if isinstance(s, SBin):
+            if s.op in COMPARISONS or s.op in ("&&", "||"):
+                return ite(self.bool_of(s), "1", "0")
+            a, b = self.int_of(s.left), self.int_of(s.right)
+            if s.op in ("+", "-", "*"):
+                return f"({s.op} {a} {b})"
+            if s.op in ("/", "%"):
+                # C truncates towards zero; SMT-LIB div/mod are Euclidean.
+                q = f"(ite (= (>= {a} 0) (>= {b} 0)) (div (abs {a}) (abs {b})) (- (div (abs {a}) (abs {b}))))"
+                return q if s.op == "/" else f"(- {a} (* {b} {q}))"
+            return _bitwise(s.op, a, b)
+        raise TypeError(f"not a symbolic value: {s!r}")
+
+    def _bool(self, s: Sym) -> str:
+        if isinstance(s, SConst):
+            return T if s.value else F
+        if isinstance(s, SBin) and s.op in COMPARISONS:
+            a, b = self.int_of(s.left), self.int_of(s.right)
+            if s.op == "==":
+                return eq(a, b)
+            if s.op == "!=":
+                return not_(eq(a, b))
+            op = {"<": "<", "<=": "<=", ">": ">", ">=": ">="}[s.op]
+            return f"({op} {a} {b})"
+        if isinstance(s, SBin) and s.op == "&&":
+            return and_(self.bool_of(s.left), self.bool_of(s.right))
+        if isinstance(s, SBin) and s.op == "||":
+            return or_(self.bool_of(s.left), self.bool_of(s.right))
+        if isinstance(s, SUn) and s.op == "!":
+            return not_(self.bool_of(s.arg))
+        return not_(eq(self.int_of(s), "0"))
+
+
+def _bitwise(op: str, a: str, b: str) -> str:
+    """Bitwise operators through 64-bit vectors, read back as signed integers."""
+    bva, bvb = f"((_ int2bv 64) {a})", f"((_ int2bv 64) {b})"
+    fn = {"&": "bvand", "|": "bvor", "^": "bvxor", "<<": "bvshl", ">>": "bvashr"}[op]
+    r = f"({fn} {bva} {bvb})"
+    return f"(let ((u (bv2int {r}))) (ite (>= u {1 << 63}) (- u {1 << 64}) u))"
+
+
+def static_loc(e: Event) -> str | None:
+    return e.addr.name if isinstance(e.addr, SAddr) else None
+
+
+def encode_execution(graph: EventGraph) -> Execution:
+    script = Script()
+    codes = {name: ADDR_BASE + ADDR_STRIDE * i for i, name in enumerate(graph.locations)}
+    ex = Execution(graph, script, codes)
+    events = graph.events
+    for e in events:
+        ex.guard[e.eid] = script.name_bool(f"g{e.eid}", ex.bool_of(e.guard))
+    for e in events:
+        if e.kind == "R":
+            script.declare(f"v{e.eid}", "Int")
+            ex.value[e.eid] = f"v{e.eid}"
+    for e in events:
+        if e.kind == "W" and e.value is not None:
+            ex.value[e.eid] = script.name_int(f"wv{e.eid}", ex.int_of(e.value))
+        if e.addr is not None:
+            ex.addr[e.eid] = script.name_int(f"a{e.eid}", ex.int_of(e.addr))
+    for a in graph.assumptions:
+        script.add(ex.bool_of(a))
+    writes = [e for e in events if e.kind == "W"]
+    reads = [e for e in events if e.kind == "R"]
+    _encode_co(ex, writes)
+    _encode_rf(ex, reads, writes)
+    _encode_fr(ex, reads, writes)
+    _encode_final(ex, writes)
+    return ex
+
+
+def same_loc(ex: Execution, a: Event, b: Event) -> str:
+    la, lb = static_loc(a), static_loc(b)
+    if la is not None and lb is not None:
+        return T if la == lb else F
+    return eq(ex.addr[a.eid], ex.addr[b.eid])
+
+
+def _encode_co(ex: Execution, writes: list[Event]) -> None:
+    s = ex.script
+    for w in writes:
+        c = s.declare(f"c{w.eid}", "Int")
+        ex.clock[w.eid] = c
+        s.add(f"(= {c} 0)" if w.is_init else f"(>= {c} 1)")
+    for i, a in enumerate(writes):
+        for b in writes[i + 1 :]:
+            same = same_loc(ex, a, b)
+            if same == F or (a.is_init and b.is_init):
+                continue
+            both = and_(ex.guard[a.eid], ex.guard[b.eid], same)
+            if not a.is_init and not b.is_init:
+                s.add(implies(both, not_(eq(ex.clock[a.eid], ex.clock[b.eid]))))
+            ex.co[(a.eid, b.eid)] = s.name_bool("co", and_(both, lt(ex.clock[a.eid], ex.clock[b.eid])))
+            ex.co[(b.eid, a.eid)] = s.name_bool("co", and_(both, lt(ex.clock[b.eid], ex.clock[a.eid])))
+
+
+def _encode_rf(ex: Execution, reads: list[Event], writes: list[Event]) -> None:
+    s = ex.script
+    for r in reads:
+        choices: list[str] = []
+        for w in writes:
+            same = same_loc(ex, w, r)
+            if same == F:
+                continue
+            value_ok = eq(ex.value[r.eid], ex.value[w.eid])
+            var = s.declare(f"rf_{w.eid}_{r.eid}", "Bool")
+            s.add(implies(var, and_(ex.guard[w.eid], ex.guard[r.eid], same, value_ok)))
+            ex.rf[(w.eid, r.eid)] = var
+            choices.append(var)
+        s.add(implies(ex.guard[r.eid], or_(*choices)))
+        for i, a in enumerate(choices):
+            for b in choices[i + 1 :]:
+                s.add(f"(not (and {a} {b}))")
+
+
+def _encode_fr(ex: Execution, reads: list[Event], writes: list[Event]) -> None:
+    by_read: dict[int, list[int]] = {}
+    for (w, r) in ex.rf:
+        by_read.setdefault(r, []).append(w)
+    for r in reads:
+        for w in writes:
+            terms = [
+                and_(ex.rf[(src, r.eid)], ex.co[(src, w.eid)])
+                for src in by_read.get(r.eid, [])
+                if (src, w.eid) in ex.co
+            ]
+            term = or_(*terms)
+            if term != F:
+                ex.fr[(r.eid, w.eid)] = ex.script.name_bool("fr", term)
+
+
+def _encode_final(ex: Execution, writes: list[Event]) -> None:
+    s = ex.script
+    for name in ex.graph.locations:
+        code = num(ex.addr_code[name])
+        here = [w for w in writes if static_loc(w) in (None, name)]
+        fin = s.declare(f"m_{_ident(name)}", "Int")
+        ex.final_mem[name] = fin
+        for w in here:
+            at = and_(ex.guard[w.eid], eq(ex.addr[w.eid], code))
+            later = [
+                and_(ex.guard[o.eid], eq(ex.addr[o.eid], code), lt(ex.clock[w.eid], ex.clock[o.eid]))
+                for o in here
+                if o.eid != w.eid and not o.is_init
+            ]
+            is_last = s.name_bool("last", and_(at, not_(or_(*later))))
+            s.add(implies(is_last, eq(fin, ex.value[w.eid])))
+            ex.last[w.eid] = or_(ex.last.get(w.eid, F), is_last)
+
+
+def _ident(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch == "_" else f"_{ord(ch)}" for ch in name)

@@ -1,0 +1,408 @@
+"""Interpret a cat model over the encoded candidate executions.
+
+A set is a map event -> SMT term (the event is in the set iff the term holds); a relation is a
+map (event, event) -> term.  Only pairs that may be related are keys ("may" sets), so static
+facts prune the encoding.  Checks become constraints:
+- `acyclic r`: one integer clock per event; for every may-edge a->b inside a strongly
+  connected component of the may-graph, r(a,b) implies clock(a) < clock(b) (edges between
+  components cannot close a cycle and are skipped);
+- `irreflexive r`, `empty r`: the terms are asserted false; `~empty r`: some term holds.
+A `flag` check is not a constraint: its terms are kept so a witness can report it.
+
+The engine knows only the built-in relations of candidate executions (po, rf, co, fr, rmw,
+loc, int, ext, id, addr, data, ctrl) and event sets (R, W, F, M, IW, FW, `_`, and the tags
+the mapping tables attach).  No architecture's axioms are named here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Union
+
+from verifier.cat.syntax import (
+    Binary,
+    Bracket,
+    Call,
+    CatExpr,
+    CatModel,
+    Check,
+    Complement,
+    EmptyRel,
+    Let,
+    Name,
+    Postfix,
+)
+from verifier.errors import InputError, Pos
+from verifier.smt.encode import Execution, same_loc
+from verifier.smt.terms import F, T, and_, implies, lt, not_, or_
+
+Pair = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class SetV:
+    terms: dict[int, str]
+
+
+@dataclass(frozen=True)
+class RelV:
+    terms: dict[Pair, str]
+
+
+@dataclass(frozen=True)
+class FunV:
+    params: tuple[str, ...]
+    body: CatExpr
+    env: dict[str, Value]
+
+
+Value = Union[SetV, RelV, FunV]
+
+
+@dataclass
+class Flag:
+    name: str
+    terms: list[str]
+
+
+@dataclass
+class Interpretation:
+    flags: list[Flag] = field(default_factory=list)
+    checks: int = 0
+
+
+def interpret(model: CatModel, prelude: list[CatModel], ex: Execution, tags: frozenset[str]) -> Interpretation:
+    """Add the model's constraints to `ex.script`.  `tags`: every tag name a mapping can
+    attach, so that a model may name a tag that no event of this test carries."""
+    it = _Interp(ex, tags)
+    out = Interpretation()
+    for m in (*prelude, model):
+        for s in m.stmts:
+            if isinstance(s, Let):
+                it.let(s)
+            elif isinstance(s, Check):
+                it.check(s, out)
+    return out
+
+
+class _Interp:
+    def __init__(self, ex: Execution, tags: frozenset[str]) -> None:
+        self.ex = ex
+        self.s = ex.script
+        self.env: dict[str, Value] = {}
+        g = ex.graph
+        self.events = [e.eid for e in g.events]
+        self.guard = ex.guard
+        self.builtins = self._builtins(tags)
+        self.clock_counter = 0
+
+    # ---- built-in sets and relations
+
+    def _builtins(self, tags: frozenset[str]) -> dict[str, Callable[[], Value]]:
+        ex, g = self.ex, self.ex.graph
+        evs = g.events
+        gd = self.guard
+
+        def kind(k: str) -> SetV:
+            return SetV({e.eid: gd[e.eid] for e in evs if e.kind in k})
+
+        def tag(t: str) -> SetV:
+            out: dict[int, str] = {}
+            for e in evs:
+                for name, cond in e.tags:
+                    if name == t:
+                        term = and_(gd[e.eid], ex.bool_of(cond))
+                        if term != F:
+                            out[e.eid] = term
+            return SetV(out)
+
+        def static(pairs: tuple[Pair, ...] | list[Pair]) -> RelV:
+            return RelV({p: and_(gd[p[0]], gd[p[1]]) for p in pairs})
+
+        def po() -> RelV:
+            pairs = [(a, b) for th in g.threads for i, a in enumerate(th) for b in th[i + 1 :]]
+            return static(pairs)
+
+        def rel_loc() -> RelV:
+            mem = [e for e in evs if e.kind != "F"]
+            out: dict[Pair, str] = {}
+            for a in mem:
+                for b in mem:
+                    t = and_(gd[a.eid], gd[b.eid], same_loc(ex, a, b))
+                    if t != F:
+                        out[(a.eid, b.eid)] = t
+            return RelV(out)
+
+        def same_thread(want: bool) -> RelV:
+            out: dict[Pair, str] = {}
+            for a in evs:
+                for b in evs:
+                    same = a.tid == b.tid and not a.is_init
+                    if same == want:
+                        out[(a.eid, b.eid)] = and_(gd[a.eid], gd[b.eid])
+            return RelV(out)
+
+        table: dict[str, Callable[[], Value]] = {
+            "R": lambda: kind("R"),
+            "W": lambda: kind("W"),
+            "F": lambda: kind("F"),
+            "M": lambda: kind("RW"),
+            "_": lambda: kind("RWF"),
+            "IW": lambda: SetV({e.eid: gd[e.eid] for e in evs if e.is_init}),
+            "FW": lambda: SetV({w: t for w, t in ex.last.items() if t != F}),
+            "po": po,
+            "rf": lambda: RelV(dict(ex.rf)),
+            "co": lambda: RelV(dict(ex.co)),
+            "fr": lambda: RelV(dict(ex.fr)),
+            "rmw": lambda: static(g.rmw),
+            "addr": lambda: static(g.addr),
+            "data": lambda: static(g.data),
+            "ctrl": lambda: static(g.ctrl),
+            "loc": rel_loc,
+            "id": lambda: RelV({(e.eid, e.eid): gd[e.eid] for e in evs}),
+            "int": lambda: same_thread(True),
+            "ext": lambda: same_thread(False),
+        }
+        for t in tags | {name for e in evs for name, _ in e.tags}:
+            table.setdefault(t, lambda t=t: tag(t))  # type: ignore[misc]
+        return table
+
+    def lookup(self, name: str, pos: Pos) -> Value:
+        if name in self.env:
+            return self.env[name]
+        if name in self.builtins:
+            v = self.builtins[name]()
+            self.env[name] = v
+            return v
+        raise InputError(pos, f"unbound name '{name}' in model")
+
+    # ---- statements
+
+    def let(self, s: Let) -> None:
+        if s.rec:
+            raise InputError(s.pos, "unsupported cat construct 'let rec'")
+        for b in s.bindings:
+            if b.params is not None:
+                self.env[b.name] = FunV(b.params, b.body, self.env)
+        # Values are evaluated in the environment before the statement (cat's `let ... and`).
+        values = {b.name: self.eval(b.body) for b in s.bindings if b.params is None}
+        self.env.update(values)
+
+    def check(self, c: Check, out: Interpretation) -> None:
+        expr = c.expr
+        if c.kind == "acyclic" and isinstance(expr, Postfix) and expr.op == "+":
+            expr = expr.arg  # r+ is acyclic iff r is
+        v = self.eval(expr)
+        terms: dict[object, str] = dict(v.terms) if not isinstance(v, FunV) else {}
+        if isinstance(v, FunV):
+            raise InputError(c.pos, "a check needs a set or relation, not a function")
+        if c.kind == "irreflexive":
+            if isinstance(v, SetV):
+                raise InputError(c.pos, "irreflexive needs a relation, not a set")
+            terms = {p: t for p, t in v.terms.items() if p[0] == p[1]}
+        if c.flag:
+            # A flag reports executions where the check fails; it constrains nothing.
+            bad = list(terms.values()) if c.kind != "acyclic" else []
+            if c.kind == "acyclic" or c.negated:
+                raise InputError(c.pos, "only 'flag ~empty' and 'flag irreflexive'/'flag empty' checks are supported")
+            out.flags.append(Flag(c.name or c.kind, bad))
+            return
+        out.checks += 1
+        if c.negated:
+            if c.kind == "acyclic":
+                raise InputError(c.pos, "unsupported check '~acyclic'")
+            self.s.add(or_(*terms.values()))
+            return
+        if c.kind in ("irreflexive", "empty"):
+            for t in terms.values():
+                self.s.add(not_(t))
+            return
+        assert isinstance(v, RelV)
+        self._acyclic(v)
+
+    def _acyclic(self, r: RelV) -> None:
+        comp = _sccs(r.terms.keys())
+        self.clock_counter += 1
+        k = self.clock_counter
+        declared: set[int] = set()
+        for (a, b), t in r.terms.items():
+            if a == b:
+                self.s.add(not_(t))
+                continue
+            if comp.get(a) != comp.get(b):
+                continue
+            for x in (a, b):
+                if x not in declared:
+                    self.s.declare(f"k{k}_{x}", "Int")
+                    declared.add(x)
+            self.s.add(implies(t, lt(f"k{k}_{a}", f"k{k}_{b}")))
+
+    # ---- expressions
+
+    def eval(self, e: CatExpr) -> Value:
+        if isinstance(e, Name):
+            return self.lookup(e.id, e.pos)
+        if isinstance(e, EmptyRel):
+            return RelV({})
+        if isinstance(e, Bracket):
+            s = self.as_set(self.eval(e.arg), e.pos)
+            return RelV({(x, x): t for x, t in s.terms.items()})
+        if isinstance(e, Complement):
+            v = self.eval(e.arg)
+            if isinstance(v, SetV):
+                return SetV({x: and_(self.guard[x], not_(v.terms.get(x, F))) for x in self.events})
+            r = self.as_rel(v, e.pos)
+            out = {
+                (a, b): and_(self.guard[a], self.guard[b], not_(r.terms.get((a, b), F)))
+                for a in self.events
+                for b in self.events
+            }
+            return RelV({p: t for p, t in out.items() if t != F})
+        if isinstance(e, Postfix):
+            r = self.as_rel(self.eval(e.arg), e.pos)
+            if e.op == "^-1":
+                return RelV({(b, a): t for (a, b), t in r.terms.items()})
+            if e.op == "?":
+                return _union(r, self._id())
+            closure = self._plus(r)
+            return closure if e.op == "+" else _union(closure, self._id())
+        if isinstance(e, Binary):
+            return self._binary(e)
+        if isinstance(e, Call):
+            return self._call(e)
+        raise TypeError(f"not a cat expression: {e!r}")
+
+    def _id(self) -> RelV:
+        return RelV({(x, x): self.guard[x] for x in self.events})
+
+    def _binary(self, e: Binary) -> Value:
+        a, b = self.eval(e.left), self.eval(e.right)
+        if e.op == "*":
+            sa, sb = self.as_set(a, e.pos), self.as_set(b, e.pos)
+            out = {(x, y): and_(tx, ty) for x, tx in sa.terms.items() for y, ty in sb.terms.items()}
+            return RelV({p: t for p, t in out.items() if t != F})
+        if e.op == ";":
+            return self._seq(self.as_rel(a, e.pos), self.as_rel(b, e.pos))
+        if isinstance(a, FunV) or isinstance(b, FunV) or type(a) is not type(b):
+            raise InputError(e.pos, f"operator '{e.op}' needs two sets or two relations")
+        if e.op in ("|", "++"):
+            return _union(a, b)
+        if e.op == "&":
+            out2 = {k: and_(t, b.terms[k]) for k, t in a.terms.items() if k in b.terms}  # type: ignore[index]
+            return _wrap(a, {k: t for k, t in out2.items() if t != F})
+        if e.op == "\\":
+            out3 = {k: and_(t, not_(b.terms.get(k, F))) for k, t in a.terms.items()}  # type: ignore[call-overload]
+            return _wrap(a, {k: t for k, t in out3.items() if t != F})
+        raise InputError(e.pos, f"unknown operator '{e.op}'")
+
+    def _seq(self, a: RelV, b: RelV) -> RelV:
+        by_src: dict[int, list[tuple[int, str]]] = {}
+        for (x, y), t in b.terms.items():
+            by_src.setdefault(x, []).append((y, t))
+        acc: dict[Pair, list[str]] = {}
+        for (x, y), t in a.terms.items():
+            for z, u in by_src.get(y, []):
+                acc.setdefault((x, z), []).append(and_(t, u))
+        out: dict[Pair, str] = {}
+        for p, ts in acc.items():
+            term = or_(*ts)
+            if term != F:
+                out[p] = self.s.name_bool("seq", term)
+        return RelV(out)
+
+    def _plus(self, r: RelV) -> RelV:
+        """Transitive closure by repeated squaring: after k rounds, paths of length <= 2^k."""
+        nodes = {x for p in r.terms for x in p}
+        rounds = max(1, math.ceil(math.log2(max(2, len(nodes)))))
+        cur = r
+        for _ in range(rounds):
+            cur = _union(cur, self._seq(cur, cur))
+        return RelV({p: self.s.name_bool("tc", t) for p, t in cur.terms.items()})
+
+    def _call(self, e: Call) -> Value:
+        if e.fn in ("domain", "range") and len(e.args) == 1:
+            r = self.as_rel(self.eval(e.args[0]), e.pos)
+            acc: dict[int, list[str]] = {}
+            for (x, y), t in r.terms.items():
+                acc.setdefault(x if e.fn == "domain" else y, []).append(t)
+            return SetV({k: or_(*ts) for k, ts in acc.items()})
+        fn = self.lookup(e.fn, e.pos)
+        if not isinstance(fn, FunV):
+            raise InputError(e.pos, f"'{e.fn}' is not a function")
+        if len(fn.params) != len(e.args):
+            raise InputError(e.pos, f"'{e.fn}' takes {len(fn.params)} argument(s), given {len(e.args)}")
+        args = [self.eval(a) for a in e.args]
+        saved = self.env
+        self.env = {**fn.env, **dict(zip(fn.params, args, strict=True))}
+        try:
+            return self.eval(fn.body)
+        finally:
+            self.env = saved
+
+    def as_set(self, v: Value, pos: Pos) -> SetV:
+        if not isinstance(v, SetV):
+            raise InputError(pos, "expected a set of events here, found a relation")
+        return v
+
+    def as_rel(self, v: Value, pos: Pos) -> RelV:
+        if not isinstance(v, RelV):
+            raise InputError(pos, "expected a relation here, found a set")
+        return v
+
+
+def _union(a: Value, b: Value) -> Value:
+    assert not isinstance(a, FunV) and not isinstance(b, FunV)
+    out: dict = dict(a.terms)  # type: ignore[type-arg]
+    for k, t in b.terms.items():
+        out[k] = or_(out[k], t) if k in out else t
+    return _wrap(a, out)
+
+
+def _wrap(like: Value, terms: dict) -> Value:  # type: ignore[type-arg]
+    return SetV(terms) if isinstance(like, SetV) else RelV(terms)
+
+
+def _sccs(edges) -> dict[int, int]:  # type: ignore[no-untyped-def]
+    """Strongly connected components (iterative Tarjan): node -> component id."""
+    succ: dict[int, list[int]] = {}
+    for a, b in edges:
+        succ.setdefault(a, []).append(b)
+        succ.setdefault(b, [])
+    index: dict[int, int] = {}
+    low: dict[int, int] = {}
+    comp: dict[int, int] = {}
+    stack: list[int] = []
+    on: set[int] = set()
+    counter = 0
+    for root in succ:
+        if root in index:
+            continue
+        work = [(root, 0)]
+        while work:
+            v, i = work.pop()
+            if i == 0:
+                index[v] = low[v] = counter
+                counter += 1
+                stack.append(v)
+                on.add(v)
+            if i < len(succ[v]):
+                work.append((v, i + 1))
+                w = succ[v][i]
+                if w not in index:
+                    work.append((w, 0))
+                elif w in on:
+                    low[v] = min(low[v], index[w])
+                continue
+            if low[v] == index[v]:
+                while True:
+                    w = stack.pop()
+                    on.discard(w)
+                    comp[w] = v
+                    if w == v:
+                        break
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[v])
+    return comp
