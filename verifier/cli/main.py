@@ -74,6 +74,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(str(e), file=sys.stderr)
                 bad = True
                 continue
+            except (UsageError, OSError) as e:
+                print(f"verifier: {e}", file=sys.stderr)
+                bad = True
+                continue
+            except Exception as e:  # noqa: BLE001 - a bug of ours: say so, no traceback, no verdict
+                print(f"{path}: internal error under model {spec.name}: {type(e).__name__}: {e} "
+                      "(please report; no verdict was given)", file=sys.stderr)
+                bad = True
+                continue
             if args.json:
                 print(json.dumps(verdict_json(v)), flush=True)
             else:

@@ -346,7 +346,7 @@ def _run_cfg(tid: int, body: tuple[Instr, ...], entry: _State, mapping: Mapping,
 
     order = _topological(len(blocks), successors, blocks)
     incoming: dict[int, list[_State]] = {0: [entry]}
-    for b in order:
+    for b in order[:-1]:  # the last is the virtual exit block
         states = incoming.pop(b, [])
         if not states:
             continue  # unreachable block

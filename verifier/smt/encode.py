@@ -136,12 +136,13 @@ def encode_execution(graph: EventGraph) -> Execution:
     codes = {name: ADDR_BASE + ADDR_STRIDE * i for i, name in enumerate(graph.locations)}
     ex = Execution(graph, script, codes)
     events = graph.events
-    for e in events:
-        ex.guard[e.eid] = script.name_bool(f"g{e.eid}", ex.bool_of(e.guard))
+    # Read values first: guards, addresses and written values are computed from them.
     for e in events:
         if e.kind == "R":
             script.declare(f"v{e.eid}", "Int")
             ex.value[e.eid] = f"v{e.eid}"
+    for e in events:
+        ex.guard[e.eid] = script.name_bool(f"g{e.eid}", ex.bool_of(e.guard))
     for e in events:
         if e.kind == "W" and e.value is not None:
             ex.value[e.eid] = script.name_int(f"wv{e.eid}", ex.int_of(e.value))

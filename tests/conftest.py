@@ -1,0 +1,18 @@
+"""Shared test settings: the agreement counter printed at the end of the run."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+# Filled by tests/test_conformance.py; reported by the terminal summary below.
+AGREEMENT: Counter[str] = Counter()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if AGREEMENT["total"]:
+        terminalreporter.write_line(
+            f"herd7 conformance: {AGREEMENT['agree']}/{AGREEMENT['total']} (test, model) pairs agree "
+            "(observation and final states)"
+        )

@@ -1,0 +1,142 @@
+"""The command line: answers, JSON, exit statuses, and bad input as `file:line:col: message`."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from verifier.cli.main import main
+
+ROOT = Path(__file__).resolve().parents[1]
+CLASSIC = ROOT / "litmus" / "classic"
+
+SB = """C SB
+{}
+P0(int *x, int *y)
+{
+	int r0;
+	WRITE_ONCE(*x, 1);
+	r0 = READ_ONCE(*y);
+}
+P1(int *x, int *y)
+{
+	int r0;
+	WRITE_ONCE(*y, 1);
+	r0 = READ_ONCE(*x);
+}
+exists (0:r0=0 /\\ 1:r0=0)
+"""
+
+
+def write(tmp_path: Path, name: str, text: str) -> str:
+    p = tmp_path / name
+    p.write_text(text)
+    return str(p)
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_classic_library_matches_its_expectations(capsys: pytest.CaptureFixture[str]) -> None:
+    files = sorted(str(p) for p in CLASSIC.glob("*.litmus"))
+    assert len(files) >= 36
+    code, out, err = run(["check", *files, "--model", "sc,x86-tso", "--json"], capsys)
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert len(rows) == 2 * len(files)
+    assert all(r["matches"] for r in rows), [r["file"] for r in rows if not r["matches"]]
+    assert code == 0, err
+
+
+def test_sb_text_answer_has_witness(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = write(tmp_path, "SB.litmus", SB)
+    code, out, _ = run(["check", f, "--model", "x86-tso"], capsys)
+    assert "Observation: Sometimes" in out and "Result: Ok" in out
+    assert "reads from init y" in out and "co x:" in out and "final:" in out
+    assert code == 1  # no expectation recorded and the exists condition is reachable
+
+
+def test_sb_never_under_sc_exits_zero(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = write(tmp_path, "SB.litmus", SB)
+    code, out, _ = run(["check", f, "--model", "sc", "--states"], capsys)
+    assert "Observation: Never" in out and "Proof:" in out
+    assert "0:r0=0; 1:r0=1;" in out
+    assert code == 0
+
+
+def test_json_fields(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = write(tmp_path, "SB.litmus", SB)
+    _, out, _ = run(["check", f, "--model", "x86-tso", "--json", "--states"], capsys)
+    row = json.loads(out)
+    for key in ("file", "test", "model", "observation", "result", "states", "witness", "seconds"):
+        assert key in row
+    assert row["observation"] == "Sometimes" and row["result"] == "Ok"
+    assert {"0:r0": "0", "1:r0": "0"} in row["states"]
+    w = row["witness"]
+    assert w["rf"] and w["co"] and w["events"]
+
+
+def test_expectation_mismatch_exits_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = write(tmp_path, "SB.litmus", SB.replace("{}", "(* Result: Never *)\n{}", 1))
+    code, out, _ = run(["check", f, "--model", "x86-tso"], capsys)
+    assert "MISMATCH" in out and code == 1
+
+
+def test_zero_timeout_gives_unknown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = write(tmp_path, "SB.litmus", SB)
+    code, out, _ = run(["check", f, "--model", "x86-tso", "--timeout", "0"], capsys)
+    assert "Observation: Unknown" in out and code == 3
+
+
+BAD = {
+    "truncated": (SB[: SB.index("r0 = READ_ONCE(*x)")], r"unexpected end|expected|unterminated|missing"),
+    "unknown primitive": (SB.replace("WRITE_ONCE(*x, 1);", "frobnicate(x);"), r"unsupported primitive 'frobnicate'"),
+    "bad condition": (SB.replace("exists (0:r0=0 /\\ 1:r0=0)", "exists (0:r0=)"), r"expected a value"),
+    "missing condition": (SB.replace("exists (0:r0=0 /\\ 1:r0=0)", ""), r"missing final condition"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_input_is_file_line_col_exit_2(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text, pattern = BAD[case]
+    f = write(tmp_path, "bad.litmus", text)
+    code, out, err = run(["check", f], capsys)
+    assert code == 2
+    assert re.search(re.escape(f) + r":\d+:\d+: ", err), err
+    assert re.search(pattern, err), err
+    assert "Traceback" not in err
+
+
+def test_unknown_model_is_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = write(tmp_path, "SB.litmus", SB)
+    code, _, err = run(["check", f, "--model", "nonsense"], capsys)
+    assert code == 2 and "unknown model" in err
+
+
+def test_bad_model_file_is_file_line_col(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = write(tmp_path, "SB.litmus", SB)
+    m = write(tmp_path, "m.cat", '"bad"\nlet a = po |\nacyclic a\n')
+    code, _, err = run(["check", f, "--model", m], capsys)
+    assert code == 2 and re.search(re.escape(m) + r":3:\d+: ", err), err
+
+
+def test_user_model_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = write(tmp_path, "SB.litmus", SB)
+    m = write(tmp_path, "tso.cat", '"my tso"\nlet ppo = po \\ (W * R)\nacyclic ppo | rfe | co | fr as tso\n'
+              "acyclic po-loc | com as coherence\n")
+    code, out, _ = run(["check", f, "--model", m], capsys)
+    assert "Observation: Sometimes" in out
+
+
+def test_module_entry_point_runs() -> None:
+    r = subprocess.run([sys.executable, "-m", "verifier", "check", str(CLASSIC / "C-SB.litmus"), "--model", "sc"],
+                       capture_output=True, text=True, cwd=ROOT, check=False)
+    assert r.returncode == 0, r.stderr
+    assert "Observation: Never" in r.stdout

@@ -1,0 +1,100 @@
+"""Conformance with herd7: same observation and same set of final states, for every
+(test, model) the project supports, read from ../shared/reference/verdicts.jsonl.
+
+Known gaps are listed explicitly below (strict expected failures, each with its reason):
+a gap that starts passing fails the suite, so the list only ever shrinks.  The agreement
+count is printed at the end of the run (see conftest.py).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import AGREEMENT
+from verifier.analyses.check import check
+from verifier.analyses.registry import resolve_model
+from verifier.frontends import parse_file
+
+REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
+VERDICTS = REFERENCE / "verdicts.jsonl"
+
+# (file, model) -> why we do not agree with herd7 yet.
+KNOWN_GAPS: dict[tuple[str, str], str] = {
+    ("litmus/x86/x86_64-regression/A009.litmus", "x86-tso"): "arrays in the init block are not supported",
+    ("litmus/x86/x86_64-regression/A009.litmus", "sc"): "arrays in the init block are not supported",
+}
+
+RCU_WORDS = ("rcu_", "srcu_", "synchronize_rcu")
+
+
+def _uses_rcu(path: Path) -> bool:
+    text = path.read_text()
+    return any(w in text for w in RCU_WORDS)
+
+
+@cache
+def _records() -> list[dict[str, Any]]:
+    if not VERDICTS.is_file():
+        return []
+    return [json.loads(line) for line in VERDICTS.read_text().splitlines() if line.strip()]
+
+
+def _supported(rec: dict[str, Any]) -> bool:
+    if rec["arch"] in ("X86", "X86_64"):
+        return rec["model"] in ("sc", "x86-tso")
+    if rec["arch"] == "C":
+        return rec["model"] == "sc" and not _uses_rcu(REFERENCE / rec["file"])
+    return False
+
+
+def _cases() -> list[Any]:
+    out = []
+    for rec in _records():
+        if not _supported(rec):
+            continue
+        key = (rec["file"], rec["model"])
+        marks = [pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[key])] if key in KNOWN_GAPS else []
+        out.append(pytest.param(rec, id=f"{rec['model']}:{rec['file']}", marks=marks))
+    return out
+
+
+@pytest.mark.skipif(not VERDICTS.is_file(), reason="../shared/reference is not present")
+@pytest.mark.parametrize("rec", _cases())
+def test_agrees_with_herd(rec: dict[str, Any]) -> None:
+    key = f"{rec['model']}:{rec['file']}"
+    AGREEMENT["total"] += 1
+    test = parse_file(str(REFERENCE / rec["file"]))
+    verdict = check(test, resolve_model(rec["model"]), want_states=True)
+    ours = sorted(tuple(sorted(s)) for s in (verdict.states or ()))
+    herds = sorted(tuple(sorted(s.items())) for s in rec["states"])
+    assert verdict.observation == rec["observation"], f"{key}: observation {verdict.observation}, herd7 {rec['observation']}"
+    assert ours == herds, f"{key}: states differ\n ours: {ours}\n herd7: {herds}"
+    AGREEMENT["agree"] += 1
+
+
+def _c_files() -> list[str]:
+    files = sorted({r["file"] for r in _records() if r["arch"] == "C"})
+    return [f for f in files if not _uses_rcu(REFERENCE / f)]
+
+
+def _herd(file: str, model: str) -> dict[str, Any] | None:
+    return next((r for r in _records() if r["file"] == file and r["model"] == model), None)
+
+
+@pytest.mark.skipif(not VERDICTS.is_file(), reason="../shared/reference is not present")
+@pytest.mark.parametrize("file", _c_files())
+def test_c_on_x86_is_between_sc_and_lkmm(file: str) -> None:
+    """x86-TSO allows whatever SC allows, and forbids whatever the kernel model forbids."""
+    test = parse_file(str(REFERENCE / file))
+    verdict = check(test, resolve_model("x86-tso"))
+    sc = _herd(file, "sc")
+    lkmm = _herd(file, "lkmm")
+    if sc is not None and sc["observation"] in ("Sometimes", "Always"):
+        assert verdict.observation in ("Sometimes", "Always"), f"{file}: SC reaches it, our x86-tso says Never"
+    if lkmm is not None and lkmm["observation"] == "Never" and not lkmm["flags"]:
+        assert verdict.observation == "Never", f"{file}: LKMM forbids it, our x86-tso says {verdict.observation}"
