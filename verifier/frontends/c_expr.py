@@ -1,0 +1,508 @@
+"""Kernel C thread bodies: tokens, the primitive table, and a recursive-descent parser for
+statements and expressions that emits `program.ast` instructions.
+
+Expressions are pure in the IR, so every memory access met inside an expression (a primitive
+call or a `*p` dereference) is emitted first into a fresh temporary register `%tN` (a name no
+C identifier can have); `r = READ_ONCE(*x);` then renames that temporary to `r`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+
+from verifier.errors import InputError
+from verifier.frontends.common import Token, TokenStream
+from verifier.program.ast import (
+    Assign,
+    BinOp,
+    Const,
+    Expr,
+    Fence,
+    If,
+    Instr,
+    Ite,
+    Load,
+    LocAddr,
+    Old,
+    Reg,
+    Rmw,
+    Store,
+    UnOp,
+)
+
+_TOKEN = re.compile(
+    r"""
+    (?P<ws>\s+)
+  | (?P<num>(?:0[xX][0-9a-fA-F]+|\d+)[uUlL]*)
+  | (?P<id>[A-Za-z_]\w*)
+  | (?P<op><<=|>>=|->|\+\+|--|&&|\|\||<<|>>|<=|>=|==|!=|[-+*/%&|^]=|[][{}();,=+\-*/%&|^!~<>?:.])
+  | (?P<other>.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+
+def tokenize(text: str, start: int) -> list[Token]:
+    """C tokens from `start` to the end.  Never fails: stray characters become "other"
+    tokens, so the tail (`/\\`, ...) can be tokenized too and the parser names the problem."""
+    toks: list[Token] = []
+    for m in _TOKEN.finditer(text, start):
+        if m.lastgroup != "ws":
+            toks.append(Token(m.lastgroup or "other", m.group(), m.start()))
+    # End of file is reported just after the last token, on the line where the text stops.
+    toks.append(Token("eof", "", toks[-1].offset + len(toks[-1].text) if toks else start))
+    return toks
+
+
+TYPE_WORDS = frozenset(
+    {"int", "long", "short", "char", "unsigned", "signed", "const", "volatile", "void", "bool",
+     "_Bool", "atomic_t", "atomic64_t", "spinlock_t", "intptr_t", "uintptr_t", "u8", "u16",
+     "u32", "u64", "s8", "s16", "s32", "s64", "int8_t", "int16_t", "int32_t", "int64_t",
+     "uint8_t", "uint16_t", "uint32_t", "uint64_t"}
+)
+_UNSUPPORTED_STATEMENTS = frozenset(
+    {"while", "for", "do", "goto", "return", "switch", "case", "default", "break", "continue"}
+)
+KEYWORDS = TYPE_WORDS | _UNSUPPORTED_STATEMENTS | {"if", "else", "struct", "sizeof"}
+RCU = re.compile(r"(?:s?rcu_\w*|synchronize_s?rcu\w*|call_s?rcu\w*|kfree_rcu)")
+THREAD = re.compile(r"P\d+")
+_TAIL_WORDS = frozenset({"exists", "forall", "locations", "filter"})
+
+# --------------------------------------------------------------------------- primitives
+
+ZERO, ONE, OLD = Const(0), Const(1), Old()
+# Builds (new, ret, cond, require) of an RMW from its non-pointer arguments.
+RmwBuild = Callable[[list[Expr]], tuple[Expr, Expr, Expr | None, Expr | None]]
+
+
+@dataclass(frozen=True)
+class Prim:
+    kind: str  # "load", "store", "fence", "rmw", "unlock", "is-locked"
+    args: tuple[str, ...]  # per argument: "star" (`*p`), "ptr" (a pointer value) or "val"
+    cls: str
+    build: RmwBuild | None = None
+    returns: bool = True
+
+
+def _fetch(op: str, arg: bool) -> RmwBuild:
+    """`atomic_fetch_<op>`: stores Old op i (i = 1 for inc/dec), returns Old."""
+    return lambda v: (BinOp(op, OLD, v[0] if arg else ONE), OLD, None, None)
+
+
+def _ret_new(op: str, arg: bool) -> RmwBuild:
+    """`atomic_<op>_return`: stores and returns Old op i."""
+    def build(v: list[Expr]) -> tuple[Expr, Expr, Expr | None, Expr | None]:
+        new = BinOp(op, OLD, v[0] if arg else ONE)
+        return new, new, None, None
+    return build
+
+
+def _test(op: str, arg: bool, cmp: str) -> RmwBuild:
+    """`*_and_test`, `add_negative`: stores Old op i and returns ((Old op i) cmp 0)."""
+    def build(v: list[Expr]) -> tuple[Expr, Expr, Expr | None, Expr | None]:
+        new = BinOp(op, OLD, v[0] if arg else ONE)
+        return new, BinOp(cmp, new, ZERO), None, None
+    return build
+
+
+def _add_unless(v: list[Expr]) -> tuple[Expr, Expr, Expr | None, Expr | None]:
+    ok = BinOp("!=", OLD, v[1])
+    return BinOp("+", OLD, v[0]), ok, ok, None
+
+
+def _table() -> dict[str, Prim]:
+    p: dict[str, Prim] = {}
+    for name, (arg, cls) in {"READ_ONCE": ("star", "once"), "atomic_read": ("ptr", "once"),
+                             "smp_load_acquire": ("ptr", "acquire"),
+                             "atomic_read_acquire": ("ptr", "acquire")}.items():
+        p[name] = Prim("load", (arg,), cls)
+    for name, (arg, cls) in {"WRITE_ONCE": ("star", "once"), "atomic_set": ("ptr", "once"),
+                             "smp_store_release": ("ptr", "release"),
+                             "atomic_set_release": ("ptr", "release")}.items():
+        p[name] = Prim("store", (arg, "val"), cls, returns=False)
+    for name, cls in {"smp_mb": "mb", "smp_rmb": "rmb", "smp_wmb": "wmb",
+                      "smp_mb__before_atomic": "before-atomic", "smp_mb__after_atomic": "after-atomic",
+                      "smp_mb__after_spinlock": "after-spinlock",
+                      "smp_mb__after_unlock_lock": "after-unlock-lock"}.items():
+        p[name] = Prim("fence", (), cls, returns=False)
+    p["spin_lock"] = Prim("rmw", ("ptr",), "lock",
+                          lambda v: (ONE, OLD, None, BinOp("==", OLD, ZERO)), returns=False)
+    p["spin_trylock"] = Prim("rmw", ("ptr",), "trylock",
+                             lambda v: (ONE, BinOp("==", OLD, ZERO), BinOp("==", OLD, ZERO), None))
+    p["spin_unlock"] = Prim("unlock", ("ptr",), "unlock", returns=False)
+    p["spin_is_locked"] = Prim("is-locked", ("ptr",), "is-locked")
+    arith = {"add": "+", "sub": "-", "and": "&", "or": "|", "xor": "^"}
+    for sfx, cls in {"": "mb", "_relaxed": "relaxed", "_acquire": "acquire", "_release": "release"}.items():
+        for base in ("xchg", "atomic_xchg"):
+            p[base + sfx] = Prim("rmw", ("ptr", "val"), cls, lambda v: (v[0], OLD, None, None))
+        for base in ("cmpxchg", "atomic_cmpxchg"):
+            p[base + sfx] = Prim("rmw", ("ptr", "val", "val"), cls,
+                                 lambda v: (v[1], OLD, BinOp("==", OLD, v[0]), None))
+        for op, sym in arith.items():
+            p[f"atomic_fetch_{op}{sfx}"] = Prim("rmw", ("val", "ptr"), cls, _fetch(sym, True))
+        for op, sym in (("add", "+"), ("sub", "-")):
+            p[f"atomic_{op}_return{sfx}"] = Prim("rmw", ("val", "ptr"), cls, _ret_new(sym, True))
+        for op, sym in (("inc", "+"), ("dec", "-")):
+            p[f"atomic_fetch_{op}{sfx}"] = Prim("rmw", ("ptr",), cls, _fetch(sym, False))
+            p[f"atomic_{op}_return{sfx}"] = Prim("rmw", ("ptr",), cls, _ret_new(sym, False))
+    for op, sym in arith.items():
+        p[f"atomic_{op}"] = Prim("rmw", ("val", "ptr"), "noreturn", _fetch(sym, True), returns=False)
+    for op, sym in (("inc", "+"), ("dec", "-")):
+        p[f"atomic_{op}"] = Prim("rmw", ("ptr",), "noreturn", _fetch(sym, False), returns=False)
+    p["atomic_add_unless"] = Prim("rmw", ("ptr", "val", "val"), "mb", _add_unless)
+    p["atomic_inc_not_zero"] = Prim("rmw", ("ptr",), "mb", lambda v: _add_unless([ONE, ZERO]))
+    p["atomic_sub_and_test"] = Prim("rmw", ("val", "ptr"), "mb", _test("-", True, "=="))
+    p["atomic_dec_and_test"] = Prim("rmw", ("ptr",), "mb", _test("-", False, "=="))
+    p["atomic_inc_and_test"] = Prim("rmw", ("ptr",), "mb", _test("+", False, "=="))
+    p["atomic_add_negative"] = Prim("rmw", ("val", "ptr"), "mb", _test("+", True, "<"))
+    return p
+
+
+PRIMITIVES = MappingProxyType(_table())
+
+# --------------------------------------------------------------------------- parsing
+
+
+class Cursor(TokenStream):
+    """Token cursor whose messages say "end of file" plainly: a truncated test is the usual
+    reason to meet it inside a thread."""
+
+    def fail(self, t: Token, what: str) -> InputError:
+        if t.kind == "eof":
+            return self.error(t, f"unexpected end of file (truncated test?): expected {what}")
+        return self.error(t, f"expected {what}, found {t.text!r}")
+
+    def expect(self, text: str, what: str = "") -> Token:
+        t = self.peek()
+        if t.text != text or t.kind == "eof":
+            raise self.fail(t, what or repr(text))
+        self.i += 1
+        return t
+
+
+_LEVELS = (("||",), ("&&",), ("|",), ("^",), ("&",), ("==", "!="), ("<", "<=", ">", ">="),
+           ("<<", ">>"), ("+", "-"), ("*", "/", "%"))
+_COMPOUND = {"+=": "+", "-=": "-", "*=": "*", "/=": "/", "%=": "%", "&=": "&", "|=": "|",
+             "^=": "^", "<<=": "<<", ">>=": ">>"}
+
+
+class ThreadParser:
+    """Parses one thread body.  A name is a register if declared or assigned earlier in the
+    thread (or set in the init block), else a shared location if it is a parameter or an
+    init-block location; a location used as a value is its address."""
+
+    def __init__(self, cur: Cursor, thread: str, locations: frozenset[str], registers: set[str]) -> None:
+        self.cur = cur
+        self.thread = thread
+        self.locations = locations
+        self.registers = registers
+        self.out: list[Instr] = []
+        self.ntemp = 0
+
+    def body(self) -> tuple[Instr, ...]:
+        self.block(self.cur.expect("{", f"'{{' to start the body of {self.thread}"))
+        return tuple(self.out)
+
+    # ----- statements
+
+    def block(self, open_tok: Token) -> None:
+        while not self.cur.accept("}"):
+            t = self.cur.peek()
+            if t.kind == "eof":
+                line = self.cur.pos(open_tok).line
+                raise self.cur.fail(t, f"'}}' closing the '{{' of line {line} in {self.thread}")
+            if self._outside(t):
+                raise self.cur.error(open_tok, f"unbalanced braces: this '{{' in {self.thread} is not "
+                                     f"closed before {t.text!r} (line {self.cur.pos(t).line})")
+            self.statement()
+
+    def _outside(self, t: Token) -> bool:
+        """Whether `t` can only start the next thread or the tail (so a '}' is missing)."""
+        nxt = self.cur.peek(1).text
+        if t.kind == "id" and t.text not in self.registers:
+            return bool((THREAD.fullmatch(t.text) and nxt == "(") or (t.text in _TAIL_WORDS and nxt != "="))
+        return t.text == "~" and nxt == "exists"
+
+    def sub_statement(self) -> tuple[Instr, ...]:
+        saved, self.out = self.out, []
+        try:
+            self.statement()
+            return tuple(self.out)
+        finally:
+            self.out = saved
+
+    def statement(self) -> None:
+        cur = self.cur
+        t = cur.peek()
+        pos = cur.pos(t)
+        nxt = cur.peek(1)
+        if cur.accept("{"):
+            self.block(t)
+            return
+        if cur.accept(";"):
+            return
+        if t.kind == "id":
+            if t.text == "if":
+                cur.next()
+                cur.expect("(", "'(' after 'if'")
+                cond = self.expr()
+                cur.expect(")", "')' closing the condition of 'if'")
+                then = self.sub_statement()
+                other = self.sub_statement() if cur.accept("else") else ()
+                self.out.append(If(cond, then, other, pos))
+                return
+            if t.text == "else":
+                raise cur.error(t, "'else' without a matching 'if'")
+            if t.text in _UNSUPPORTED_STATEMENTS or t.text == "struct":
+                raise cur.error(t, f"unsupported statement '{t.text}'")
+            if t.text in TYPE_WORDS:
+                self.declaration()
+                return
+            if nxt.kind == "op" and (nxt.text == "=" or nxt.text in _COMPOUND or nxt.text in ("++", "--")):
+                cur.next()
+                cur.next()
+                if nxt.text == "=":
+                    self.assign(t, self.expr())
+                else:  # `r op= e`, `r++`, `r--` on a register
+                    old = self.name(t)
+                    right = self.expr() if nxt.text in _COMPOUND else ONE
+                    self.assign(t, BinOp(_COMPOUND.get(nxt.text) or nxt.text[0], old, right))
+                self.end_statement()
+                return
+            if nxt.text == "(":
+                self.call(t, want=False)
+                self.end_statement()
+                return
+        if cur.accept("*"):
+            addr = self.unary()
+            cur.expect("=", "'=' after the dereference (a plain store '*p = value;')")
+            self.out.append(Store(addr, self.expr(), "plain", pos))
+        elif t.text == "(" and nxt.text == "void" and cur.peek(2).text == ")":
+            cur.i += 3  # `(void)f(...)` discards the value, which void primitives don't have
+            self.statement()
+            return
+        else:
+            self.expr()
+        self.end_statement()
+
+    def end_statement(self) -> None:
+        if self.cur.accept(";"):
+            return
+        t = self.cur.peek()
+        if t.kind == "eof":
+            raise self.cur.fail(t, "';'")
+        # Point just after the statement (its line), not at the next token's line.
+        prev = self.cur.toks[self.cur.i - 1]
+        at = Token("op", "", prev.offset + len(prev.text))
+        raise self.cur.error(at, f"missing ';' at the end of the statement (found {t.text!r})")
+
+    def declaration(self) -> None:
+        cur = self.cur
+        while cur.peek().text in TYPE_WORDS:
+            cur.next()
+        while True:
+            while cur.accept("*"):
+                pass
+            t = cur.next()
+            if t.kind != "id" or t.text in KEYWORDS:
+                raise cur.fail(t, "a variable name in the declaration")
+            if t.text in self.locations:
+                raise cur.error(t, f"local variable '{t.text}' has the name of a shared location")
+            if cur.at("["):
+                raise cur.error(cur.peek(), f"arrays are not supported ('{t.text}[...]')")
+            if cur.accept("="):
+                self.assign(t, self.expr())
+            self.registers.add(t.text)
+            if not cur.accept(","):
+                break
+        self.end_statement()
+
+    def assign(self, t: Token, value: Expr) -> None:
+        """`r = value`, after the value's accesses were emitted."""
+        if t.text in KEYWORDS:
+            raise self.cur.error(t, f"cannot assign to '{t.text}'")
+        if t.text in self.locations and t.text not in self.registers:
+            raise self.cur.error(t, f"cannot assign to shared location '{t.text}' (write "
+                                 f"'*{t.text} = ...' or 'WRITE_ONCE(*{t.text}, ...)')")
+        self.registers.add(t.text)
+        last = self.out[-1] if self.out else None
+        # The temporary holding a lone access is renamed rather than copied.
+        if (isinstance(value, Reg) and value.name.startswith("%")
+                and isinstance(last, (Load, Rmw, Assign)) and last.dst == value.name):
+            self.out[-1] = replace(last, dst=t.text)
+            if value.name == f"%t{self.ntemp}":
+                self.ntemp -= 1  # keep temporaries numbered densely
+        else:
+            self.out.append(Assign(t.text, value, self.cur.pos(t)))
+
+    # ----- expressions
+
+    def temp(self) -> str:
+        self.ntemp += 1
+        return f"%t{self.ntemp}"
+
+    def load(self, addr: Expr, cls: str, t: Token) -> Reg:
+        tmp = self.temp()
+        self.out.append(Load(tmp, addr, cls, self.cur.pos(t)))
+        return Reg(tmp)
+
+    def expr(self) -> Expr:
+        cond = self.binary(0)
+        t = self.cur.peek()
+        if not self.cur.accept("?"):
+            return cond
+        then = self.pure(self.expr, t)
+        self.cur.expect(":", "':' of the conditional expression")
+        return Ite(cond, then, self.pure(self.expr, t))
+
+    def pure(self, parse: Callable[[], Expr], op: Token) -> Expr:
+        """An operand evaluated only sometimes (`&&`, `||`, `?:`): hoisting its memory
+        accesses would make them unconditional, so they are refused."""
+        n = len(self.out)
+        e = parse()
+        if len(self.out) != n:
+            raise self.cur.error(op, f"memory accesses in the conditionally evaluated operands "
+                                 f"of '{op.text}' are not supported")
+        return e
+
+    def binary(self, level: int) -> Expr:
+        if level == len(_LEVELS):
+            return self.unary()
+        left = self.binary(level + 1)
+        while self.cur.peek().kind == "op" and self.cur.peek().text in _LEVELS[level]:
+            op = self.cur.next()
+            if op.text in ("&&", "||"):
+                right = self.pure(lambda: self.binary(level + 1), op)
+            else:
+                right = self.binary(level + 1)
+            left = BinOp(op.text, left, right)
+        return left
+
+    def unary(self) -> Expr:
+        cur = self.cur
+        t = cur.peek()
+        if t.kind == "op" and t.text in ("-", "!", "~", "+", "*", "&", "("):
+            cur.next()
+            if t.text == "(" and cur.peek().text in TYPE_WORDS:
+                while cur.peek().text in TYPE_WORDS or cur.at("*"):  # a cast: no effect on values
+                    cur.next()
+                cur.expect(")", "')' closing the cast")
+                return self.unary()
+            if t.text == "(":
+                e = self.expr()
+                cur.expect(")", "')'")
+                return self.postfix(e)
+            if t.text == "&":
+                n = cur.peek()
+                if cur.accept("*"):
+                    return self.unary()
+                if n.kind == "id" and n.text in self.locations and n.text not in self.registers:
+                    cur.next()
+                    return LocAddr(n.text)
+                raise cur.fail(n, "a shared location after '&'")
+            arg = self.unary()
+            if t.text == "*":
+                return self.load(arg, "plain", t)
+            if t.text == "+":
+                return arg
+            if t.text == "-" and isinstance(arg, Const):
+                return Const(-arg.value)
+            return UnOp(t.text, arg)
+        if t.kind == "num":
+            cur.next()
+            return self.postfix(Const(self.number(t)))
+        if t.kind == "id":
+            if cur.peek(1).text == "(":
+                value = self.call(t, want=True)
+                assert value is not None  # want=True guarantees a value
+                return self.postfix(value)
+            cur.next()
+            return self.postfix(self.name(t))
+        raise cur.fail(t, "an expression")
+
+    def postfix(self, e: Expr) -> Expr:
+        t = self.cur.peek()
+        if t.kind == "op" and t.text in ("[", "->", ".", "++", "--"):
+            raise self.cur.error(t, f"unsupported operator '{t.text}' (arrays, structures and "
+                                 "side effects inside expressions are not supported)")
+        return e
+
+    def number(self, t: Token) -> int:
+        s = t.text.rstrip("uUlL")
+        if s[:2] in ("0x", "0X"):
+            return int(s, 16)
+        if len(s) > 1 and s[0] == "0":
+            if s.strip("01234567"):
+                raise self.cur.error(t, f"invalid octal number '{t.text}'")
+            return int(s, 8)
+        return int(s)
+
+    def name(self, t: Token) -> Expr:
+        if t.text in self.registers:
+            return Reg(t.text)
+        if t.text in self.locations:
+            return LocAddr(t.text)
+        if t.text in KEYWORDS:
+            raise self.cur.error(t, f"unexpected '{t.text}' in an expression")
+        if self.cur.toks[self.cur.i].kind == "eof":  # most likely a name cut by truncation
+            raise self.cur.fail(self.cur.peek(), f"more after '{t.text}'")
+        raise self.cur.error(t, f"undefined name '{t.text}'")
+
+    def call(self, t: Token, want: bool) -> Expr | None:
+        """A primitive call at `t`; `want` says whether its value is used.  Returns the
+        temporary holding the value (None when unused or void)."""
+        cur = self.cur
+        name = t.text
+        if RCU.fullmatch(name):
+            raise cur.error(t, f"unsupported primitive '{name}' (RCU is not supported yet)")
+        prim = PRIMITIVES.get(name)
+        if prim is None:
+            what = "thread header" if THREAD.fullmatch(name) else "primitive"
+            raise cur.error(t, f"unsupported {what} '{name}'")
+        if want and not prim.returns:
+            raise cur.error(t, f"'{name}' does not return a value")
+        cur.next()
+        cur.expect("(")
+        args: list[Expr] = []
+        if not cur.accept(")"):
+            while True:
+                kind = prim.args[len(args)] if len(args) < len(prim.args) else "val"
+                a = cur.peek()
+                if kind == "star" and not cur.accept("*"):
+                    raise cur.error(a, f"the first argument of '{name}' must be a dereference such as '*x'")
+                args.append(self.unary() if kind == "star" else self.expr())
+                if kind == "ptr" and isinstance(args[-1], Const):
+                    raise cur.error(a, f"the first argument of '{name}' must be a pointer, not a number")
+                if cur.accept(")"):
+                    break
+                cur.expect(",", f"',' or ')' in the arguments of '{name}'")
+        if len(args) != len(prim.args):
+            raise cur.error(t, f"wrong number of arguments to '{name}': expected {len(prim.args)}, "
+                            f"found {len(args)}")
+        return self.emit(prim, args, t, want)
+
+    def emit(self, prim: Prim, args: list[Expr], t: Token, want: bool) -> Expr | None:
+        pos = self.cur.pos(t)
+        addrs = [a for a, k in zip(args, prim.args, strict=True) if k != "val"]
+        vals = [a for a, k in zip(args, prim.args, strict=True) if k == "val"]
+        if prim.kind == "fence":
+            self.out.append(Fence(prim.cls, pos))
+            return None
+        if prim.kind == "load":
+            return self.load(addrs[0], prim.cls, t)
+        if prim.kind in ("store", "unlock"):
+            self.out.append(Store(addrs[0], vals[0] if vals else ZERO, prim.cls, pos))
+            return None
+        if prim.kind == "is-locked":
+            held = self.load(addrs[0], prim.cls, t)
+            tmp = self.temp()
+            self.out.append(Assign(tmp, BinOp("!=", held, ZERO), pos))
+            return Reg(tmp)
+        assert prim.build is not None  # every "rmw" entry has a builder
+        new, ret, cond, require = prim.build(vals)
+        dst = self.temp() if want else None
+        self.out.append(Rmw(dst, addrs[0], new, ret, prim.cls, pos, cond, require))
+        return Reg(dst) if dst else None
