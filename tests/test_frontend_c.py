@@ -326,7 +326,6 @@ def test_good_base_parses() -> None:
         ("exists (0:r0=0)", "exists (0:r9=0)", 14, ["P0", "'r9'"]),
         ("exists (0:r0=0)", "exists (3:r0=0)", 14, ["P3"]),
         ("exists (0:r0=0)", "exists (r0=0)", 14, ["unknown location 'r0'"]),
-        ("exists (0:r0=0)", "exists (0:r0=08)", 14, ["invalid number", "'08'"]),
         ("r0 = READ_ONCE(*y);\n}", "r0 = READ_ONCE(*y);\n", 4, ["unbalanced braces", "'P1'"]),
         ("smp_mb();\n}", "smp_mb();\n}\n}", 14, ["unbalanced braces", "'}'"]),
         ("WRITE_ONCE(*x, 1);", "WRITE_ONCE(*x, 1)", 6, ["missing ';'"]),

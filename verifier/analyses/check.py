@@ -30,7 +30,6 @@ from verifier.program.ast import (
     POr,
     Prop,
     PTrue,
-    RegObs,
     Value,
     observed_of,
 )

@@ -9,7 +9,7 @@ denote event sets or relations; which one is decided when the model is interpret
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Union
+from typing import Literal
 
 from verifier.errors import Pos
 
@@ -71,7 +71,7 @@ class Call:
     pos: Pos
 
 
-CatExpr = Union[Name, EmptyRel, Binary, Postfix, Complement, Bracket, Call]
+CatExpr = Name | EmptyRel | Binary | Postfix | Complement | Bracket | Call
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ class Include:
     pos: Pos
 
 
-Stmt = Union[Let, Check, Include]
+Stmt = Let | Check | Include
 
 
 @dataclass(frozen=True)

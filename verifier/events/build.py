@@ -22,8 +22,8 @@ from verifier.events.sym import (
     TRUE,
     SAddr,
     SConst,
-    Sym,
     SRead,
+    Sym,
     binop,
     conj,
     disj,
@@ -223,7 +223,7 @@ def _emit(
     tid: int,
     recipe: Recipe | list[Item],
     guards: list[Sym],
-    addr: Sym,
+    addr: Sym | None,
     value: Sym | None,
     pos: Pos,
     cls: str,
@@ -259,7 +259,6 @@ def _rmw(tid: int, instr: Rmw, st: _State, mapping: Mapping, acc: _Acc) -> _Stat
     # Lay out the events: success fences before the read, failure fences before the read, the
     # shared read, success fences between, the write, then the trailing fences of both.
     ok_r = next(i for i, it in enumerate(ok) if it.kind == "R")
-    ok_w = next(i for i, it in enumerate(ok) if it.kind == "W")
     fail_r = next((i for i, it in enumerate(fail) if it.kind == "R"), 0)
     order: list[tuple[Item, str]] = (
         [(it, "ok") for it in ok[:ok_r]]
@@ -338,7 +337,7 @@ def _run_cfg(tid: int, body: tuple[Instr, ...], entry: _State, mapping: Mapping,
         if isinstance(last, (Branch, Goto)):
             if last.target not in labels:
                 raise InputError(last.pos, f"jump to undefined label '{last.target}'")
-            succ = [(labels[last.target], last)]
+            succ: list[tuple[int, Instr | None]] = [(labels[last.target], last)]
             if isinstance(last, Branch):
                 succ.append((b + 1, None))
             return succ

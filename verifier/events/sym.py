@@ -9,7 +9,6 @@ Booleans are integers as in C: 0 is false, anything else true.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 
 @dataclass(frozen=True)
@@ -51,7 +50,7 @@ class SIte:
     other: Sym
 
 
-Sym = Union[SConst, SAddr, SRead, SBin, SUn, SIte]
+Sym = SConst | SAddr | SRead | SBin | SUn | SIte
 
 TRUE = SConst(1)
 FALSE = SConst(0)

@@ -14,7 +14,6 @@ Each thread parameter names a shared location (`*x` is location x).  Bodies are 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import TypeVar
 
 from verifier.errors import InputError, Pos
@@ -69,7 +68,7 @@ def _parse(text: str, path: str) -> Litmus:
         word = re.compile(r"\w+|\S").match(text, at)
         found = repr(word.group()) if word else "end of file"
         raise InputError(pos_of(text, at, path), f"expected the init block '{{ ... }}' after the header, found {found}")
-    init = _guarded(lambda: parse_init(text, start, path), text, start, path)
+    init = parse_init(text, start, path)
     init_pos = pos_of(text, at, path)
 
     # Shared locations: name -> (initial value, C type), in order of appearance.
@@ -119,7 +118,7 @@ def _parse(text: str, path: str) -> Litmus:
         return reg
 
     tail_start = t.offset
-    tail = _guarded(lambda: parse_tail(text, tail_start, path, norm), text, tail_start, path)
+    tail = parse_tail(text, tail_start, path, norm)
     props = [tail.condition.prop] + ([tail.filter] if tail.filter else [])
     names = [o.loc for o in tail.observed if isinstance(o, MemObs)] + [n for p in props for n in _names(p)]
     for n in names:
@@ -241,21 +240,4 @@ def _names(p: Prop) -> list[str]:
     return []
 
 
-_NUMBER = re.compile(r"(?<![\w$%.])-?(?:0[xX][0-9a-fA-F]+|\d+)")
 
-
-def _guarded(parse: Callable[[], T], text: str, start: int, path: str) -> T:
-    """Run a `common` parser, turning its `int()` failures on odd literals (`07`, `0x1:r0`)
-    into an InputError at the offending number."""
-    try:
-        return parse()
-    except ValueError:
-        for m in _NUMBER.finditer(text, start):
-            s = m.group()
-            try:
-                int(s, 0)
-                if text.startswith(":", m.end()):
-                    int(s)
-            except ValueError:
-                raise InputError(pos_of(text, m.start(), path), f"invalid number {s!r}") from None
-        raise InputError(pos_of(text, start, path), "invalid number") from None

@@ -177,10 +177,24 @@ def _identity_reg(tid: int, name: str, pos: Pos) -> str:
     return name
 
 
+def number(text: str) -> int:
+    """A literal as herd reads it: hexadecimal with 0x, otherwise decimal (so `08` is 8)."""
+    neg = text.startswith("-")
+    digits = text[1:] if neg else text
+    value = int(digits, 16) if digits[:2] in ("0x", "0X") else int(digits, 10)
+    return -value if neg else value
+
+
+def thread_id(ts: TokenStream, t: Token) -> int:
+    if not t.text.isdigit():
+        raise ts.error(t, f"bad thread number {t.text!r}")
+    return int(t.text)
+
+
 def parse_value(ts: TokenStream) -> Value:
     t = ts.next()
     if t.kind == "num":
-        return int(t.text, 0)
+        return number(t.text)
     if t.kind == "id":
         return t.text
     raise ts.error(t, f"expected a value (integer or location name), found {t.text!r}")
@@ -194,7 +208,8 @@ def parse_observable(ts: TokenStream, norm: RegNormalizer) -> Observable:
         r = ts.next()
         if r.kind != "id":
             raise ts.error(r, f"expected a register name after '{t.text}:'")
-        return RegObs(int(t.text), norm(int(t.text), r.text, ts.pos(r)))
+        tid = thread_id(ts, t)
+        return RegObs(tid, norm(tid, r.text, ts.pos(r)))
     if ts.accept("["):
         n = ts.next()
         if n.kind != "id":
@@ -368,11 +383,12 @@ def parse_init(text: str, start: int, path: str, norm: RegNormalizer = _identity
             r = ts.next()
             if r.kind != "id":
                 raise ts.error(r, "expected a register name in the init block")
-            reg = norm(int(t.text), r.text, ts.pos(r))
+            tid = thread_id(ts, t)
+            reg = norm(tid, r.text, ts.pos(r))
             value: Expr = Const(0)
             if ts.accept("="):
                 value = _init_value(ts)
-            registers.append((int(t.text), reg, value))
+            registers.append((tid, reg, value))
         else:
             bracket = ts.accept("[")
             n = ts.next()
@@ -411,10 +427,10 @@ def _init_value(ts: TokenStream) -> Expr:
         n = ts.next()
         if n.kind != "num":
             raise ts.error(n, "expected a number after '-'")
-        return Const(-int(n.text, 0))
+        return Const(-number(n.text))
     ts.next()
     if t.kind == "num":
-        return Const(int(t.text, 0))
+        return Const(number(t.text))
     if t.kind == "id":
         return LocAddr(t.text)
     raise ts.error(t, f"expected an initial value, found {t.text or 'end of input'!r}")

@@ -13,7 +13,7 @@ decided later by a mapping table in `encodings/` (kernel C compiled to x86-64, o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Union
+from typing import Literal
 
 from verifier.errors import Pos
 
@@ -77,7 +77,7 @@ class Ite:
     other: Expr
 
 
-Expr = Union[Const, LocAddr, Reg, Old, BinOp, UnOp, Ite]
+Expr = Const | LocAddr | Reg | Old | BinOp | UnOp | Ite
 
 # --------------------------------------------------------------------------- instructions
 
@@ -178,7 +178,7 @@ class Goto:
     pos: Pos
 
 
-Instr = Union[Load, Store, Fence, Rmw, Assign, If, Label, Branch, Goto]
+Instr = Load | Store | Fence | Rmw | Assign | If | Label | Branch | Goto
 
 # --------------------------------------------------------------------------- the test
 
@@ -224,9 +224,9 @@ class MemObs:
         return f"[{self.loc}]"
 
 
-Observable = Union[RegObs, MemObs]
+Observable = RegObs | MemObs
 # A value in a condition: an integer or a location name (pointer value).
-Value = Union[int, str]
+Value = int | str
 
 
 @dataclass(frozen=True)
@@ -268,7 +268,7 @@ class PImplies:
     right: Prop
 
 
-Prop = Union[Atom, PTrue, PFalse, PNot, PAnd, POr, PImplies]
+Prop = Atom | PTrue | PFalse | PNot | PAnd | POr | PImplies
 
 Quantifier = Literal["exists", "~exists", "forall"]
 Observation = Literal["Never", "Sometimes", "Always"]

@@ -15,11 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from verifier.events.graph import Event, EventGraph
-from verifier.events.sym import COMPARISONS, SAddr, SBin, SConst, SIte, Sym, SRead, SUn
+from verifier.events.sym import COMPARISONS, SAddr, SBin, SConst, SIte, SRead, SUn, Sym
 from verifier.smt.terms import (
     F,
-    T,
     Script,
+    T,
     and_,
     eq,
     implies,
@@ -205,8 +205,8 @@ def _encode_rf(ex: Execution, reads: list[Event], writes: list[Event]) -> None:
 
 def _encode_fr(ex: Execution, reads: list[Event], writes: list[Event]) -> None:
     by_read: dict[int, list[int]] = {}
-    for (w, r) in ex.rf:
-        by_read.setdefault(r, []).append(w)
+    for src, dst in ex.rf:
+        by_read.setdefault(dst, []).append(src)
     for r in reads:
         for w in writes:
             terms = [

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Union
+from typing import Any
 
 from verifier.cat.syntax import (
     Binary,
@@ -36,7 +36,7 @@ from verifier.cat.syntax import (
 )
 from verifier.errors import InputError, Pos
 from verifier.smt.encode import Execution, same_loc
-from verifier.smt.terms import F, T, and_, implies, lt, not_, or_
+from verifier.smt.terms import F, and_, implies, lt, not_, or_
 
 Pair = tuple[int, int]
 
@@ -58,7 +58,7 @@ class FunV:
     env: dict[str, Value]
 
 
-Value = Union[SetV, RelV, FunV]
+Value = SetV | RelV | FunV
 
 
 @dataclass
@@ -195,9 +195,9 @@ class _Interp:
         if c.kind == "acyclic" and isinstance(expr, Postfix) and expr.op == "+":
             expr = expr.arg  # r+ is acyclic iff r is
         v = self.eval(expr)
-        terms: dict[object, str] = dict(v.terms) if not isinstance(v, FunV) else {}
         if isinstance(v, FunV):
             raise InputError(c.pos, "a check needs a set or relation, not a function")
+        terms: dict[Any, str] = _terms(v)
         if c.kind == "irreflexive":
             if isinstance(v, SetV):
                 raise InputError(c.pos, "irreflexive needs a relation, not a set")
@@ -289,11 +289,12 @@ class _Interp:
             raise InputError(e.pos, f"operator '{e.op}' needs two sets or two relations")
         if e.op in ("|", "++"):
             return _union(a, b)
+        bt = _terms(b)
         if e.op == "&":
-            out2 = {k: and_(t, b.terms[k]) for k, t in a.terms.items() if k in b.terms}  # type: ignore[index]
+            out2 = {k: and_(t, bt[k]) for k, t in a.terms.items() if k in bt}
             return _wrap(a, {k: t for k, t in out2.items() if t != F})
         if e.op == "\\":
-            out3 = {k: and_(t, not_(b.terms.get(k, F))) for k, t in a.terms.items()}  # type: ignore[call-overload]
+            out3 = {k: and_(t, not_(bt.get(k, F))) for k, t in a.terms.items()}
             return _wrap(a, {k: t for k, t in out3.items() if t != F})
         raise InputError(e.pos, f"unknown operator '{e.op}'")
 
@@ -318,7 +319,9 @@ class _Interp:
         rounds = max(1, math.ceil(math.log2(max(2, len(nodes)))))
         cur = r
         for _ in range(rounds):
-            cur = _union(cur, self._seq(cur, cur))
+            nxt = _union(cur, self._seq(cur, cur))
+            assert isinstance(nxt, RelV)
+            cur = nxt
         return RelV({p: self.s.name_bool("tc", t) for p, t in cur.terms.items()})
 
     def _call(self, e: Call) -> Value:
@@ -350,6 +353,11 @@ class _Interp:
         if not isinstance(v, RelV):
             raise InputError(pos, "expected a relation here, found a set")
         return v
+
+
+def _terms(v: SetV | RelV) -> dict[Any, str]:
+    """A set's or relation's terms under one type (dict keys are invariant for mypy)."""
+    return dict(v.terms.items())
 
 
 def _union(a: Value, b: Value) -> Value:

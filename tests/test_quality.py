@@ -1,0 +1,50 @@
+"""Linters as tests, so the README's one test command covers them (configured in pyproject.toml)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is not installed")
+def test_ruff_is_clean() -> None:
+    r = subprocess.run(["ruff", "check", "verifier", "tests", "bench"], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_mypy_is_clean() -> None:
+    pytest.importorskip("mypy")
+    r = subprocess.run([sys.executable, "-m", "mypy"], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_imports_go_one_way() -> None:
+    """The pipeline's stages import only earlier stages (the package layout is the design)."""
+    order = ["errors", "program", "frontends", "events", "cat", "smt", "analyses", "cli"]
+    # frontends and events both depend on program only; cat depends on nothing but errors.
+    allowed = {
+        "errors": set(),
+        "program": {"errors"},
+        "frontends": {"errors", "program"},
+        "events": {"errors", "program"},
+        "cat": {"errors"},
+        "smt": {"errors", "program", "events", "cat"},
+        "analyses": {"errors", "program", "frontends", "events", "cat", "smt"},
+        "cli": set(order),
+    }
+    import re
+
+    for path in (ROOT / "verifier").rglob("*.py"):
+        rel = path.relative_to(ROOT / "verifier")
+        stage = rel.parts[0].removesuffix(".py") if len(rel.parts) > 1 else rel.stem
+        if stage not in allowed:
+            continue
+        for m in re.finditer(r"^\s*(?:from|import) verifier\.(\w+)", path.read_text(), re.M):
+            target = m.group(1)
+            assert target == stage or target in allowed[stage], f"{rel} imports verifier.{target}"
