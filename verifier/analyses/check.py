@@ -361,5 +361,9 @@ def extract_witness(ex: Execution, m: z3.ModelRef) -> Witness:
         ws = [ev for ev in events if ev.kind == "W" and ev.loc == name]
         ws.sort(key=lambda ev: integer(ex.clock[ev.eid]))
         co.append((name, tuple(ev.eid for ev in ws)))
-    final = tuple((f"[{n}]", format_value(ex, integer(t))) for n, t in ex.final_mem.items())
+    regs = tuple(
+        (f"{tid}:{reg}", format_value(ex, integer(ex.int_of(value))))
+        for (tid, reg), value in graph.final_regs
+    )
+    final = regs + tuple((f"[{n}]", format_value(ex, integer(t))) for n, t in ex.final_mem.items())
     return Witness(tuple(events), rf, tuple(co), final)
