@@ -48,3 +48,11 @@ def test_imports_go_one_way() -> None:
         for m in re.finditer(r"^\s*(?:from|import) verifier\.(\w+)", path.read_text(), re.M):
             target = m.group(1)
             assert target == stage or target in allowed[stage], f"{rel} imports verifier.{target}"
+
+
+def test_every_subpackage_is_installed() -> None:
+    """pyproject.toml lists the packages explicitly (encodings/ is mapped in as package data)."""
+    text = (ROOT / "pyproject.toml").read_text()
+    for init in (ROOT / "verifier").rglob("__init__.py"):
+        name = ".".join(init.parent.relative_to(ROOT).parts)
+        assert f'"{name}"' in text, f"{name} is missing from [tool.setuptools] packages"
