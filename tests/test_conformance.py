@@ -24,10 +24,7 @@ REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
 VERDICTS = REFERENCE / "verdicts.jsonl"
 
 # (file, model) -> why we do not agree with herd7 yet.
-KNOWN_GAPS: dict[tuple[str, str], str] = {
-    ("litmus/x86/x86_64-regression/A009.litmus", "x86-tso"): "arrays in the init block are not supported",
-    ("litmus/x86/x86_64-regression/A009.litmus", "sc"): "arrays in the init block are not supported",
-}
+KNOWN_GAPS: dict[tuple[str, str], str] = {}
 
 RCU_WORDS = ("rcu_", "srcu_", "synchronize_rcu")
 

@@ -83,13 +83,20 @@ def att(*rows: str, cond: str = "exists (0:rax=0)", init: str = "") -> str:
 @pytest.mark.parametrize("path", ref_params(FILES), ids=lambda p: p and f"{p.parent.name}/{p.name}")
 def test_reference_file_parses(path: Path) -> None:
     text = path.read_text()
-    if path.name == "A009.litmus":  # `int64_t t[2]={1,-1}`: a known gap
-        with pytest.raises(InputError, match="arrays are not supported"):
-            parse_x86(text, str(path))
-        return
     test = parse_x86(text, str(path))
     assert test.arch == text.split()[0]
     assert test.threads
+
+
+def test_array_cells_and_base_address() -> None:
+    t = parse(att("movq 0(%rax,%rbx,8),%rcx", init="int64_t t[2]={1,-1}; 0:rax=t; 0:rbx=1;"))
+    cells = {loc.name: loc.init for loc in t.locations}
+    assert cells["t[0]"] == Const(1) and cells["t[1]"] == Const(-1)
+    assert dict(t.threads[0].reg_init)["rax"] == LocAddr("t[0]")
+    with pytest.raises(InputError, match="element type"):
+        parse(att("nop", init="t[2];"))
+    with pytest.raises(InputError, match="too many initial values"):
+        parse(att("nop", init="int64_t t[1]={1,2};"))
 
 
 def _verdicts(model: str) -> list:

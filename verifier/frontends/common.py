@@ -366,6 +366,7 @@ def parse_init(text: str, start: int, path: str, norm: RegNormalizer = _identity
     memory: dict[str, tuple[Expr, str | None]] = {}
     order: list[str] = []
     registers: list[tuple[int, str, Expr]] = []
+    arrays: set[str] = set()
     while ts.peek().kind != "eof":
         if ts.accept(";"):
             continue
@@ -397,7 +398,14 @@ def parse_init(text: str, start: int, path: str, norm: RegNormalizer = _identity
             if bracket:
                 ts.expect("]")
             if ts.at("["):
-                raise ts.error(ts.peek(), f"arrays are not supported (location '{n.text}')")
+                for cell, v in _array(ts, n, ctype):
+                    if cell not in memory:
+                        order.append(cell)
+                    memory[cell] = (v, ctype)
+                    arrays.add(n.text)
+                if ts.peek().kind != "eof":
+                    ts.expect(";", "';' between init items")
+                continue
             value = Const(0)
             if ts.accept("="):
                 value = _init_value(ts)
@@ -406,9 +414,38 @@ def parse_init(text: str, start: int, path: str, norm: RegNormalizer = _identity
             memory[n.text] = (value, ctype)
         if ts.peek().kind != "eof":
             ts.expect(";", "';' between init items")
+    def cell0(v: Expr) -> Expr:
+        # An array's name as a value is the address of its first cell.
+        return LocAddr(f"{v.name}[0]") if isinstance(v, LocAddr) and v.name in arrays else v
+
     return InitBlock(
-        tuple((n, memory[n][0], memory[n][1]) for n in order), tuple(registers), j + 1
+        tuple((n, cell0(memory[n][0]), memory[n][1]) for n in order),
+        tuple((t, r, cell0(v)) for t, r, v in registers),
+        j + 1,
     )
+
+
+def _array(ts: TokenStream, name: Token, ctype: str | None) -> list[tuple[str, Expr]]:
+    """`t[N]` or `t[N] = {v0, v1, ...}`: one location per cell, named `t[i]`."""
+    ts.expect("[")
+    size = ts.next()
+    if size.kind != "num" or not size.text.isdigit() or not 0 < int(size.text) <= 64:
+        raise ts.error(size, f"expected an array size from 1 to 64 for '{name.text}'")
+    ts.expect("]")
+    if ctype is None:
+        raise ts.error(name, f"array '{name.text}' needs an element type (e.g. int64_t)")
+    values: list[Expr] = [Const(0)] * int(size.text)
+    if ts.accept("="):
+        ts.expect("{")
+        k = 0
+        while not ts.accept("}"):
+            if k >= len(values):
+                raise ts.error(ts.peek(), f"too many initial values for '{name.text}[{size.text}]'")
+            values[k] = _init_value(ts)
+            k += 1
+            if not ts.at("}"):
+                ts.expect(",", "',' between array values")
+    return [(f"{name.text}[{i}]", v) for i, v in enumerate(values)]
 
 
 def _init_value(ts: TokenStream) -> Expr:

@@ -12,6 +12,7 @@ Only pairs that can exist are encoded: different constant addresses are never re
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from verifier.events.graph import Event, EventGraph
@@ -127,14 +128,35 @@ def _bitwise(op: str, a: str, b: str) -> str:
     return f"(let ((u (bv2int {r}))) (ite (>= u {1 << 63}) (- u {1 << 64}) u))"
 
 
+_CELL = re.compile(r"^(.+)\[(\d+)\]$")
+_SIZES = {"char": 1, "int8_t": 1, "uint8_t": 1, "short": 2, "int16_t": 2, "uint16_t": 2, "int": 4,
+          "int32_t": 4, "uint32_t": 4, "long": 8, "int64_t": 8, "uint64_t": 8, "intptr_t": 8, "uintptr_t": 8}
+
+
+def address_codes(graph: EventGraph) -> dict[str, int]:
+    """An integer address per location.  Cells `t[i]` of an array are laid out contiguously
+    from `t[0]` by the element size, so that address arithmetic (`t + 8*i`) finds them."""
+    ctype = {loc.name: loc.ctype for loc in graph.test.locations}
+    codes: dict[str, int] = {}
+    slot = 0
+    for name in graph.locations:
+        m = _CELL.match(name)
+        if m and int(m.group(2)) > 0 and f"{m.group(1)}[0]" in codes:
+            size = _SIZES.get((ctype.get(name) or "int").split()[-1].rstrip("*"), 8)
+            codes[name] = codes[f"{m.group(1)}[0]"] + size * int(m.group(2))
+        else:
+            codes[name] = ADDR_BASE + ADDR_STRIDE * slot
+            slot += 1
+    return codes
+
+
 def static_loc(e: Event) -> str | None:
     return e.addr.name if isinstance(e.addr, SAddr) else None
 
 
 def encode_execution(graph: EventGraph) -> Execution:
     script = Script()
-    codes = {name: ADDR_BASE + ADDR_STRIDE * i for i, name in enumerate(graph.locations)}
-    ex = Execution(graph, script, codes)
+    ex = Execution(graph, script, address_codes(graph))
     events = graph.events
     # Read values first: guards, addresses and written values are computed from them.
     for e in events:
