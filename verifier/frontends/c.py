@@ -27,19 +27,15 @@ from verifier.frontends.common import (
     read_expectations,
 )
 from verifier.program.ast import (
-    Atom,
     Const,
     Expr,
     Litmus,
     LocAddr,
     Location,
     MemObs,
-    PAnd,
-    PImplies,
-    PNot,
-    POr,
     Prop,
     Thread,
+    prop_atoms,
 )
 
 T = TypeVar("T")
@@ -229,15 +225,11 @@ def _params(cur: Cursor, thread: str) -> list[tuple[str, str]]:
 
 def _names(p: Prop) -> list[str]:
     """Location names in a proposition: observed locations and pointer values."""
-    if isinstance(p, Atom):
-        return ([p.obs.loc] if isinstance(p.obs, MemObs) else []) + ([p.value] if isinstance(p.value, str) else [])
-    if isinstance(p, PNot):
-        return _names(p.arg)
-    if isinstance(p, (PAnd, POr)):
-        return [n for a in p.args for n in _names(a)]
-    if isinstance(p, PImplies):
-        return _names(p.left) + _names(p.right)
-    return []
+    return [
+        n
+        for a in prop_atoms(p)
+        for n in ([a.obs.loc] if isinstance(a.obs, MemObs) else []) + ([a.value] if isinstance(a.value, str) else [])
+    ]
 
 
 

@@ -14,7 +14,7 @@ written (`EAX`); X86_64 maps every alias of a register to its 64-bit lower-case 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
@@ -55,13 +55,10 @@ from verifier.program.ast import (
     LocAddr,
     Location,
     MemObs,
-    PAnd,
-    PImplies,
-    PNot,
-    POr,
     Prop,
     Reg,
     Thread,
+    prop_atoms,
 )
 
 # --------------------------------------------------------------------------- registers
@@ -381,19 +378,6 @@ class _TableParser:
 # --------------------------------------------------------------------------- the test
 
 
-def _atoms(prop: Prop) -> Iterator[Atom]:
-    if isinstance(prop, Atom):
-        yield prop
-    elif isinstance(prop, PNot):
-        yield from _atoms(prop.arg)
-    elif isinstance(prop, (PAnd, POr)):
-        for a in prop.args:
-            yield from _atoms(a)
-    elif isinstance(prop, PImplies):
-        yield from _atoms(prop.left)
-        yield from _atoms(prop.right)
-
-
 def _program_start(text: str, after_header: int, path: str) -> int:
     """Offset from which to look for the init block: after the optional doc string, which
     may contain braces."""
@@ -444,7 +428,7 @@ def parse_x86(text: str, path: str) -> Litmus:
     order += [n for _, n in sorted(table.names)]
     props: list[Prop] = [Atom(o, 0) for o in tail.observed]
     props += [tail.filter] if tail.filter is not None else []
-    for atom in (a for p in [*props, tail.condition.prop] for a in _atoms(p)):
+    for atom in (a for p in [*props, tail.condition.prop] for a in prop_atoms(p)):
         if isinstance(atom.obs, MemObs):
             order.append(atom.obs.loc)
         if isinstance(atom.value, str):

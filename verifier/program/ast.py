@@ -12,6 +12,7 @@ decided later by a mapping table in `encodings/` (kernel C compiled to x86-64, o
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -302,24 +303,26 @@ class Litmus:
         return table.get(model, table.get(""))
 
 
+def prop_atoms(prop: Prop) -> Iterator[Atom]:
+    """The atoms of a proposition, left to right."""
+    if isinstance(prop, Atom):
+        yield prop
+    elif isinstance(prop, PNot):
+        yield from prop_atoms(prop.arg)
+    elif isinstance(prop, (PAnd, POr)):
+        for a in prop.args:
+            yield from prop_atoms(a)
+    elif isinstance(prop, PImplies):
+        yield from prop_atoms(prop.left)
+        yield from prop_atoms(prop.right)
+
+
 def prop_observables(prop: Prop) -> list[Observable]:
     """Observables in a proposition, in order of first appearance."""
     out: list[Observable] = []
-
-    def walk(p: Prop) -> None:
-        if isinstance(p, Atom):
-            if p.obs not in out:
-                out.append(p.obs)
-        elif isinstance(p, PNot):
-            walk(p.arg)
-        elif isinstance(p, (PAnd, POr)):
-            for a in p.args:
-                walk(a)
-        elif isinstance(p, PImplies):
-            walk(p.left)
-            walk(p.right)
-
-    walk(prop)
+    for atom in prop_atoms(prop):
+        if atom.obs not in out:
+            out.append(atom.obs)
     return out
 
 
