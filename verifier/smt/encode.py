@@ -16,7 +16,8 @@ import re
 from dataclasses import dataclass, field
 
 from verifier.events.graph import Event, EventGraph
-from verifier.events.sym import COMPARISONS, SAddr, SBin, SConst, SIte, SRead, SUn, Sym
+from verifier.events.sym import COMPARISONS, SAddr, SBin, SConst, SIte, SRead, SUn, Sym, reads_in
+from verifier.smt.graph import sccs
 from verifier.smt.terms import (
     F,
     Script,
@@ -178,7 +179,39 @@ def encode_execution(graph: EventGraph) -> Execution:
     _encode_rf(ex, reads, writes)
     _encode_fr(ex, reads, writes)
     _encode_final(ex, writes)
+    _encode_value_flow(ex)
     return ex
+
+
+def _encode_value_flow(ex: Execution) -> None:
+    """Values must be computable by propagation, as herd7's equation solver requires: an
+    execution whose values justify themselves (a cycle of rf edges and value or address
+    dependencies, e.g. LB with data dependencies reading 42 from thin air) is not a candidate.
+    Ranks order the cycle's edges; only edges inside a strongly connected component of the
+    may-graph get a constraint, so tests without such cycles pay nothing."""
+    dep_edges: list[tuple[int, int]] = []
+    for e in ex.graph.events:
+        used: frozenset[int] = frozenset()
+        if e.kind == "W" and e.value is not None:
+            used |= reads_in(e.value)
+        if e.addr is not None:
+            used |= reads_in(e.addr)
+        dep_edges.extend((r, e.eid) for r in used)
+    comp = sccs([*dep_edges, *ex.rf])
+    ranks: set[int] = set()
+
+    def rank(eid: int) -> str:
+        if eid not in ranks:
+            ex.script.declare(f"vr{eid}", "Int")
+            ranks.add(eid)
+        return f"vr{eid}"
+
+    for src, dst in dep_edges:
+        if comp.get(src) == comp.get(dst):
+            ex.script.add(implies(ex.guard[dst], lt(rank(src), rank(dst))))
+    for (w, r), var in ex.rf.items():
+        if comp.get(w) == comp.get(r):
+            ex.script.add(implies(var, lt(rank(w), rank(r))))
 
 
 def same_loc(ex: Execution, a: Event, b: Event) -> str:

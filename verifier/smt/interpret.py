@@ -36,6 +36,7 @@ from verifier.cat.syntax import (
 )
 from verifier.errors import InputError, Pos
 from verifier.smt.encode import Execution, same_loc
+from verifier.smt.graph import sccs
 from verifier.smt.terms import F, and_, implies, lt, not_, or_
 
 Pair = tuple[int, int]
@@ -63,8 +64,10 @@ Value = SetV | RelV | FunV
 
 @dataclass
 class Flag:
+    """A flagged check (herd's `flag`): `raised` holds in the executions the flag reports."""
+
     name: str
-    terms: list[str]
+    raised: str
 
 
 @dataclass
@@ -96,6 +99,7 @@ class _Interp:
         self.events = [e.eid for e in g.events]
         self.guard = ex.guard
         self.builtins = self._builtins(tags)
+        self.builtin_values: dict[str, Value] = {}
         self.clock_counter = 0
 
     # ---- built-in sets and relations
@@ -173,9 +177,9 @@ class _Interp:
         if name in self.env:
             return self.env[name]
         if name in self.builtins:
-            v = self.builtins[name]()
-            self.env[name] = v
-            return v
+            if name not in self.builtin_values:  # computed once, whatever the scope
+                self.builtin_values[name] = self.builtins[name]()
+            return self.builtin_values[name]
         raise InputError(pos, f"unbound name '{name}' in model")
 
     # ---- statements
@@ -183,11 +187,12 @@ class _Interp:
     def let(self, s: Let) -> None:
         if s.rec:
             raise InputError(s.pos, "unsupported cat construct 'let rec'")
+        # Every binding of `let ... and ...` sees the environment before the statement, and a
+        # function keeps that environment (lexical scope: later rebindings do not reach it).
+        before = dict(self.env)
+        values: dict[str, Value] = {}
         for b in s.bindings:
-            if b.params is not None:
-                self.env[b.name] = FunV(b.params, b.body, self.env)
-        # Values are evaluated in the environment before the statement (cat's `let ... and`).
-        values = {b.name: self.eval(b.body) for b in s.bindings if b.params is None}
+            values[b.name] = FunV(b.params, b.body, before) if b.params is not None else self.eval(b.body)
         self.env.update(values)
 
     def check(self, c: Check, out: Interpretation) -> None:
@@ -203,11 +208,12 @@ class _Interp:
                 raise InputError(c.pos, "irreflexive needs a relation, not a set")
             terms = {p: t for p, t in v.terms.items() if p[0] == p[1]}
         if c.flag:
-            # A flag reports executions where the check fails; it constrains nothing.
-            bad = list(terms.values()) if c.kind != "acyclic" else []
-            if c.kind == "acyclic" or c.negated:
-                raise InputError(c.pos, "only 'flag ~empty' and 'flag irreflexive'/'flag empty' checks are supported")
-            out.flags.append(Flag(c.name or c.kind, bad))
+            # herd raises a flag in the executions where its check holds (`flag ~empty r`:
+            # where r is non-empty); it constrains nothing.
+            if c.kind == "acyclic":
+                raise InputError(c.pos, "unsupported check 'flag acyclic'")
+            nonempty = or_(*terms.values())
+            out.flags.append(Flag(c.name or c.kind, nonempty if c.negated else not_(nonempty)))
             return
         out.checks += 1
         if c.negated:
@@ -223,7 +229,7 @@ class _Interp:
         self._acyclic(v)
 
     def _acyclic(self, r: RelV) -> None:
-        comp = _sccs(r.terms.keys())
+        comp = sccs(r.terms.keys())
         self.clock_counter += 1
         k = self.clock_counter
         declared: set[int] = set()
@@ -370,47 +376,3 @@ def _union(a: Value, b: Value) -> Value:
 
 def _wrap(like: Value, terms: dict) -> Value:  # type: ignore[type-arg]
     return SetV(terms) if isinstance(like, SetV) else RelV(terms)
-
-
-def _sccs(edges) -> dict[int, int]:  # type: ignore[no-untyped-def]
-    """Strongly connected components (iterative Tarjan): node -> component id."""
-    succ: dict[int, list[int]] = {}
-    for a, b in edges:
-        succ.setdefault(a, []).append(b)
-        succ.setdefault(b, [])
-    index: dict[int, int] = {}
-    low: dict[int, int] = {}
-    comp: dict[int, int] = {}
-    stack: list[int] = []
-    on: set[int] = set()
-    counter = 0
-    for root in succ:
-        if root in index:
-            continue
-        work = [(root, 0)]
-        while work:
-            v, i = work.pop()
-            if i == 0:
-                index[v] = low[v] = counter
-                counter += 1
-                stack.append(v)
-                on.add(v)
-            if i < len(succ[v]):
-                work.append((v, i + 1))
-                w = succ[v][i]
-                if w not in index:
-                    work.append((w, 0))
-                elif w in on:
-                    low[v] = min(low[v], index[w])
-                continue
-            if low[v] == index[v]:
-                while True:
-                    w = stack.pop()
-                    on.discard(w)
-                    comp[w] = v
-                    if w == v:
-                        break
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[v])
-    return comp

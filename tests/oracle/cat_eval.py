@@ -1,0 +1,227 @@
+"""Concrete evaluation of a cat model over one candidate execution.
+
+Sets are frozensets of event ids, relations frozensets of pairs: the reference semantics,
+written for obviousness rather than speed (no SMT, no "may" sets, no pruning).  Only the cat
+AST from `verifier.cat.syntax` is shared with the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from verifier.cat.syntax import (
+    Binary,
+    Bracket,
+    Call,
+    CatExpr,
+    CatModel,
+    Check,
+    Complement,
+    EmptyRel,
+    Let,
+    Name,
+    Postfix,
+)
+
+Pair = tuple[int, int]
+
+
+class Unsupported(Exception):
+    """A model or program feature the oracle deliberately does not handle."""
+
+
+@dataclass(frozen=True)
+class ESet:
+    items: frozenset[int]
+
+
+@dataclass(frozen=True)
+class ERel:
+    pairs: frozenset[Pair]
+
+
+@dataclass(frozen=True)
+class Fun:
+    params: tuple[str, ...]
+    body: CatExpr
+    # The environment at the definition: cat's `let` is lexically scoped and not recursive.
+    env: Mapping[str, Value]
+
+
+Value = ESet | ERel | Fun
+
+
+def transitive_closure(pairs: Iterable[Pair]) -> frozenset[Pair]:
+    """Warshall's algorithm on successor sets."""
+    succ: dict[int, set[int]] = {}
+    for a, b in pairs:
+        succ.setdefault(a, set()).add(b)
+        succ.setdefault(b, set())
+    for k in succ:
+        for i in succ:
+            if k in succ[i]:
+                succ[i] |= succ[k]
+    return frozenset((a, b) for a, bs in succ.items() for b in bs)
+
+
+def is_acyclic(pairs: Iterable[Pair]) -> bool:
+    """Kahn's algorithm: peel off nodes without predecessors; a cycle is what cannot be peeled."""
+    succ: dict[int, list[int]] = {}
+    indegree: dict[int, int] = {}
+    for a, b in pairs:
+        succ.setdefault(a, []).append(b)
+        indegree[b] = indegree.get(b, 0) + 1
+        indegree.setdefault(a, 0)
+    ready = [n for n, d in indegree.items() if d == 0]
+    peeled = 0
+    while ready:
+        n = ready.pop()
+        peeled += 1
+        for m in succ.get(n, ()):
+            indegree[m] -= 1
+            if indegree[m] == 0:
+                ready.append(m)
+    return peeled == len(indegree)
+
+
+def compose(r: frozenset[Pair], s: frozenset[Pair]) -> frozenset[Pair]:
+    by_src: dict[int, list[int]] = {}
+    for a, b in s:
+        by_src.setdefault(a, []).append(b)
+    return frozenset((a, c) for a, b in r for c in by_src.get(b, ()))
+
+
+class Evaluator:
+    """Evaluate the statements of `models` (prelude first) for one execution.
+
+    `builtins` maps a built-in name to a thunk, so only what the model uses is computed.
+    """
+
+    def __init__(self, universe: frozenset[int], builtins: Mapping[str, Callable[[], ESet | ERel]]) -> None:
+        self.universe = universe
+        self.builtins = builtins
+        self.cache: dict[str, ESet | ERel] = {}
+
+    def allowed(self, models: Iterable[CatModel]) -> bool:
+        env: dict[str, Value] = {}
+        for model in models:
+            for stmt in model.stmts:
+                if isinstance(stmt, Let):
+                    if stmt.rec:
+                        raise Unsupported("let rec")
+                    # `let a = .. and b = ..`: every body sees the environment before the statement.
+                    before = dict(env)
+                    for b in stmt.bindings:
+                        if b.params is None:
+                            env[b.name] = self.eval(b.body, before)
+                        else:
+                            env[b.name] = Fun(b.params, b.body, before)
+                elif isinstance(stmt, Check):
+                    if stmt.flag:
+                        continue  # flags report, they do not forbid
+                    if self.check(stmt, env) == stmt.negated:
+                        return False
+                else:
+                    raise Unsupported(f"statement {type(stmt).__name__}")
+        return True
+
+    def check(self, c: Check, env: Mapping[str, Value]) -> bool:
+        """The un-negated check's truth."""
+        v = self.eval(c.expr, env)
+        if c.kind == "empty":
+            return not (v.items if isinstance(v, ESet) else self.rel(v).pairs)
+        r = self.rel(v).pairs
+        if c.kind == "irreflexive":
+            return all(a != b for a, b in r)
+        return is_acyclic(r)
+
+    # ---- expressions
+
+    def eval(self, e: CatExpr, env: Mapping[str, Value]) -> Value:
+        if isinstance(e, Name):
+            return self.lookup(e.id, env)
+        if isinstance(e, EmptyRel):
+            return ERel(frozenset())
+        if isinstance(e, Bracket):
+            return ERel(frozenset((x, x) for x in self.set(self.eval(e.arg, env)).items))
+        if isinstance(e, Complement):
+            v = self.eval(e.arg, env)
+            if isinstance(v, ESet):
+                return ESet(self.universe - v.items)
+            return ERel(self.all_pairs() - self.rel(v).pairs)
+        if isinstance(e, Postfix):
+            r = self.rel(self.eval(e.arg, env)).pairs
+            ident = frozenset((x, x) for x in self.universe)
+            if e.op == "^-1":
+                return ERel(frozenset((b, a) for a, b in r))
+            if e.op == "?":
+                return ERel(r | ident)
+            if e.op == "+":
+                return ERel(transitive_closure(r))
+            if e.op == "*":
+                return ERel(transitive_closure(r) | ident)
+            raise Unsupported(f"postfix {e.op}")
+        if isinstance(e, Binary):
+            return self.binary(e, env)
+        if isinstance(e, Call):
+            return self.call(e, env)
+        raise Unsupported(f"expression {type(e).__name__}")
+
+    def binary(self, e: Binary, env: Mapping[str, Value]) -> Value:
+        a, b = self.eval(e.left, env), self.eval(e.right, env)
+        if e.op == "*":
+            return ERel(frozenset((x, y) for x in self.set(a).items for y in self.set(b).items))
+        if e.op == ";":
+            return ERel(compose(self.rel(a).pairs, self.rel(b).pairs))
+        if isinstance(a, ESet) and isinstance(b, ESet):
+            xs, ys = a.items, b.items
+            if e.op in ("|", "++"):
+                return ESet(xs | ys)
+            if e.op == "&":
+                return ESet(xs & ys)
+            if e.op == "\\":
+                return ESet(xs - ys)
+        elif isinstance(a, ERel) and isinstance(b, ERel):
+            ps, qs = a.pairs, b.pairs
+            if e.op in ("|", "++"):
+                return ERel(ps | qs)
+            if e.op == "&":
+                return ERel(ps & qs)
+            if e.op == "\\":
+                return ERel(ps - qs)
+        raise Unsupported(f"operator {e.op} on {type(a).__name__}, {type(b).__name__}")
+
+    def call(self, e: Call, env: Mapping[str, Value]) -> Value:
+        if e.fn in ("domain", "range") and len(e.args) == 1:
+            r = self.rel(self.eval(e.args[0], env)).pairs
+            return ESet(frozenset(p[0] if e.fn == "domain" else p[1] for p in r))
+        fn = self.lookup(e.fn, env)
+        if not isinstance(fn, Fun) or len(fn.params) != len(e.args):
+            raise Unsupported(f"call of {e.fn}")
+        args = [self.eval(a, env) for a in e.args]
+        return self.eval(fn.body, {**fn.env, **dict(zip(fn.params, args, strict=True))})
+
+    def lookup(self, name: str, env: Mapping[str, Value]) -> Value:
+        if name in env:
+            return env[name]
+        if name not in self.cache:
+            if name not in self.builtins:
+                raise Unsupported(f"unbound name {name}")
+            self.cache[name] = self.builtins[name]()
+        return self.cache[name]
+
+    def all_pairs(self) -> frozenset[Pair]:
+        return frozenset((a, b) for a in self.universe for b in self.universe)
+
+    @staticmethod
+    def set(v: Value) -> ESet:
+        if not isinstance(v, ESet):
+            raise Unsupported("expected a set")
+        return v
+
+    @staticmethod
+    def rel(v: Value) -> ERel:
+        if not isinstance(v, ERel):
+            raise Unsupported("expected a relation")
+        return v

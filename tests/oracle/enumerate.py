@@ -1,0 +1,235 @@
+"""Brute-force reachable final states of a litmus test under a cat model (the test oracle).
+
+1. `traces.thread_traces` runs each thread concretely into traces of tagged events;
+2. one trace per thread plus one initial write per location form the events; every rf (same
+   location, same value) and every co (all orders of each location's writes, the initial write
+   first) is tried; the built-in relations are plain sets of pairs and the model is evaluated
+   concretely by `cat_eval`;
+3. a final state (the observed registers and locations, keyed and printed as
+   `Verdict.states`) is reachable iff some candidate execution passes every check.
+
+The only shortcut: once a state is known reachable, other executions with the same final
+state are not evaluated (they cannot add anything).  Independent of the engine's
+`verifier/events` (except the mapping table reader), `verifier/smt` and `analyses/check.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import permutations, product
+
+from tests.oracle.cat_eval import ERel, ESet, Evaluator, Pair, Unsupported, compose
+from tests.oracle.traces import Ptr, Trace, Val, thread_traces
+from verifier.analyses.registry import ModelSpec, all_tags
+from verifier.cat.syntax import CatModel
+from verifier.errors import Pos
+from verifier.program.ast import (
+    Atom,
+    Litmus,
+    MemObs,
+    Observable,
+    PAnd,
+    PFalse,
+    PImplies,
+    PNot,
+    POr,
+    Prop,
+    PTrue,
+    observed_of,
+)
+
+State = tuple[tuple[str, str], ...]
+Co = dict[str, tuple[int, ...]]  # location -> its writes in coherence order
+
+
+@dataclass(frozen=True)
+class Event:
+    eid: int
+    tid: int | None  # None: an initial write (in no thread)
+    kind: str  # "R", "W" or "F"
+    loc: str | None
+    value: Val | None
+    tags: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Result:
+    states: frozenset[State]
+    observation: str  # Never / Sometimes / Always, as herd7 prints it
+    candidates: int  # candidate executions whose model was evaluated
+
+
+def reachable_states(test: Litmus, spec: ModelSpec) -> Result:
+    mapping = spec.mapping_for(test.arch, Pos(test.path, 1, 1))
+    per_thread, inits = thread_traces(test, mapping)
+    tids = [th.tid for th in sorted(test.threads, key=lambda th: th.tid)]
+    observed = observed_of(test)
+    models = (*spec.prelude, spec.cat)
+    tags = all_tags()
+    found: dict[State, bool] = {}  # state -> does the condition hold in it
+    evaluated = 0
+    for combo in product(*per_thread):
+        cand = Candidate(combo, tids, inits)
+        rf_choices = cand.rf_choices()
+        if rf_choices is None:
+            continue  # some read's value is written by nobody
+        for co in cand.co_orders():
+            value = cand.observer(co)
+            if test.filter is not None and not holds(test.filter, value):
+                continue
+            state = tuple((str(o), format_value(value(o))) for o in observed)
+            if state in found:
+                continue
+            for rf in product(*rf_choices):
+                evaluated += 1
+                if cand.allowed(models, frozenset(rf), co, tags):
+                    found[state] = holds(test.condition.prop, value)
+                    break
+    return Result(frozenset(found), observation(found.values()), evaluated)
+
+
+def observation(truths: Iterable[bool]) -> str:
+    values = list(truths)
+    if not any(values):
+        return "Never"
+    return "Always" if all(values) else "Sometimes"
+
+
+def format_value(v: Val) -> str:
+    return v.name if isinstance(v, Ptr) else str(v)
+
+
+def holds(p: Prop, value: Callable[[Observable], Val]) -> bool:
+    if isinstance(p, Atom):
+        want = Ptr(p.value) if isinstance(p.value, str) else p.value
+        return value(p.obs) == want
+    if isinstance(p, PTrue):
+        return True
+    if isinstance(p, PFalse):
+        return False
+    if isinstance(p, PNot):
+        return not holds(p.arg, value)
+    if isinstance(p, PAnd):
+        return all(holds(a, value) for a in p.args)
+    if isinstance(p, POr):
+        return any(holds(a, value) for a in p.args)
+    if isinstance(p, PImplies):
+        return not holds(p.left, value) or holds(p.right, value)
+    raise Unsupported(f"proposition {p!r}")
+
+
+class Candidate:
+    """The events of one choice of trace per thread, and what does not depend on rf/co."""
+
+    def __init__(self, combo: Sequence[Trace], tids: Sequence[int], inits: dict[str, Val]) -> None:
+        self.combo = dict(zip(tids, combo, strict=True))
+        # Locations reached only through pointers still get an initial write of 0.
+        locs = dict(inits)
+        for t in combo:
+            for e in t.events:
+                for v in (Ptr(e.loc) if e.loc else None, e.value):
+                    if isinstance(v, Ptr):
+                        locs.setdefault(v.name, 0)
+        events = [Event(i, None, "W", name, v, frozenset()) for i, (name, v) in enumerate(locs.items())]
+        self.locations = list(locs)
+        self.rmw: set[Pair] = set()
+        po: set[Pair] = set()
+        for tid, t in self.combo.items():
+            base = len(events)
+            events += [Event(base + k, tid, e.kind, e.loc, e.value, e.tags) for k, e in enumerate(t.events)]
+            po |= {(base + i, base + j) for i in range(len(t.events)) for j in range(i + 1, len(t.events))}
+            self.rmw |= {(base + r, base + w) for r, w in t.rmw}
+        self.events = events
+        self.po = frozenset(po)
+        self.universe = frozenset(e.eid for e in events)
+        self.writes = [e for e in events if e.kind == "W"]
+        self._static: dict[str, ESet | ERel] = {}
+
+    def rf_choices(self) -> list[list[Pair]] | None:
+        """For each read, the writes it may read from (same location, same value)."""
+        out = []
+        for r in self.events:
+            if r.kind == "R":
+                ws = [(w.eid, r.eid) for w in self.writes if w.loc == r.loc and w.value == r.value]
+                if not ws:
+                    return None
+                out.append(ws)
+        return out
+
+    def co_orders(self) -> Iterator[Co]:
+        per_loc = []
+        for loc in self.locations:
+            init = [w.eid for w in self.writes if w.loc == loc and w.tid is None]
+            rest = [w.eid for w in self.writes if w.loc == loc and w.tid is not None]
+            per_loc.append([tuple(init) + p for p in permutations(rest)])
+        for choice in product(*per_loc):
+            yield dict(zip(self.locations, choice, strict=True))
+
+    def observer(self, co: Co) -> Callable[[Observable], Val]:
+        def value(o: Observable) -> Val:
+            if isinstance(o, MemObs):
+                if o.loc not in co:
+                    raise Unsupported(f"unknown location {o.loc}")
+                v = self.events[co[o.loc][-1]].value
+                assert v is not None
+                return v
+            if o.tid not in self.combo:
+                raise Unsupported(f"unknown thread {o.tid}")
+            return self.combo[o.tid].env.get(o.reg, 0)  # a register never written is 0
+
+        return value
+
+    def allowed(self, models: Sequence[CatModel], rf: frozenset[Pair], co: Co, tags: frozenset[str]) -> bool:
+        co_pairs = frozenset((o[i], o[j]) for o in co.values() for i in range(len(o)) for j in range(i + 1, len(o)))
+        table: dict[str, Callable[[], ESet | ERel]] = {
+            "FW": lambda: ESet(frozenset(o[-1] for o in co.values())),
+            "rf": lambda: ERel(rf),
+            "co": lambda: ERel(co_pairs),
+            "fr": lambda: ERel(compose(frozenset((r, w) for w, r in rf), co_pairs)),
+        }
+        for name in self.static_names(tags):
+            table[name] = lambda name=name: self.static(name)  # type: ignore[misc]
+        return Evaluator(self.universe, table).allowed(models)
+
+    def static_names(self, tags: frozenset[str]) -> set[str]:
+        return {"R", "W", "F", "M", "_", "IW", "po", "rmw", "loc", "int", "ext", "id", "addr", "data", "ctrl"} | tags | {
+            t for e in self.events for t in e.tags
+        }
+
+    def static(self, name: str) -> ESet | ERel:
+        """A built-in that depends only on the events (not on rf or co), computed once."""
+        if name not in self._static:
+            self._static[name] = self._compute_static(name)
+        return self._static[name]
+
+    def _compute_static(self, name: str) -> ESet | ERel:
+        evs = self.events
+
+        def same_thread(a: Event, b: Event) -> bool:
+            return a.tid is not None and a.tid == b.tid
+
+        def rel(pred: Callable[[Event, Event], bool]) -> ERel:
+            return ERel(frozenset((a.eid, b.eid) for a in evs for b in evs if pred(a, b)))
+
+        kinds = {"R": "R", "W": "W", "F": "F", "M": "RW", "_": "RWF"}
+        if name in kinds:
+            return ESet(frozenset(e.eid for e in evs if e.kind in kinds[name]))
+        if name == "IW":
+            return ESet(frozenset(e.eid for e in evs if e.tid is None))
+        if name == "po":
+            return ERel(self.po)
+        if name == "rmw":
+            return ERel(frozenset(self.rmw))
+        if name == "loc":
+            return rel(lambda a, b: a.loc is not None and a.loc == b.loc)
+        if name == "int":
+            return rel(same_thread)
+        if name == "ext":
+            return rel(lambda a, b: not same_thread(a, b))
+        if name == "id":
+            return rel(lambda a, b: a.eid == b.eid)
+        if name in ("addr", "data", "ctrl"):
+            # Dependencies are not computed: refuse rather than silently use an empty relation.
+            raise Unsupported(f"the oracle does not compute {name}")
+        return ESet(frozenset(e.eid for e in evs if name in e.tags))  # a tag

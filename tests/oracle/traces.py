@@ -1,0 +1,246 @@
+"""Concrete execution of each thread into traces of tagged events (part of the test oracle).
+
+Every read (and RMW read) branches over a finite candidate value domain of its location, giving
+concrete traces of tagged events: tags come from the model's mapping recipes, a failed
+conditional RMW uses `RMW-fail.<cls>`, a false `require` drops the trace.
+
+Value domain (the bound): D_0 = initial values; D_k = D_0 plus every value some trace writes
+when reads take values in D_{k-1}.  Iterating N times, N = the number of write instructions
+(Store/Rmw) in the test, is exact for every execution whose po | rf is acyclic: a written value
+then depends on a chain of at most N earlier writes.  sc and x86-tso forbid po | rf cycles
+(sc directly; x86-tso via ppo, which contains R->W, rfe and sc-per-location), so the domain is
+complete for them; models that allow out-of-thin-air values are out of scope.  Domains larger
+than MAX_DOMAIN values per location are refused rather than explored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from collections.abc import Mapping as MappingT
+from dataclasses import dataclass, field, replace
+
+from tests.oracle.cat_eval import Pair, Unsupported
+from verifier.events.mapping import Mapping, Recipe
+from verifier.program.ast import (
+    Assign,
+    BinOp,
+    Const,
+    Expr,
+    Fence,
+    If,
+    Instr,
+    Ite,
+    Litmus,
+    Load,
+    LocAddr,
+    Old,
+    Reg,
+    Rmw,
+    Store,
+    UnOp,
+)
+
+MAX_DOMAIN = 24
+
+
+@dataclass(frozen=True)
+class Ptr:
+    """A location's address used as a value (`p = x`)."""
+
+    name: str
+
+
+Val = int | Ptr
+
+# --------------------------------------------------------------------------- expressions
+
+
+def truthy(v: Val) -> bool:
+    return isinstance(v, Ptr) or v != 0  # an address is never 0
+
+
+def _c_div(a: int, b: int) -> int:
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b >= 0) else -q  # C truncates towards zero
+
+
+def binop(op: str, a: Val, b: Val) -> Val:
+    if op == "&&":
+        return int(truthy(a) and truthy(b))
+    if op == "||":
+        return int(truthy(a) or truthy(b))
+    if op in ("==", "!="):
+        return int((a == b) == (op == "=="))  # a pointer never equals a (small) integer
+    if isinstance(a, Ptr) or isinstance(b, Ptr):
+        raise Unsupported(f"pointer arithmetic {op}")
+    if op in ("/", "%") and b == 0:
+        raise Unsupported("division by zero")
+    if op in ("<<", ">>") and not 0 <= b < 64:
+        raise Unsupported("shift out of range")
+    ops: dict[str, Callable[[int, int], int]] = {
+        "+": lambda x, y: x + y, "-": lambda x, y: x - y, "*": lambda x, y: x * y,
+        "/": _c_div, "%": lambda x, y: x - y * _c_div(x, y),
+        "&": lambda x, y: x & y, "|": lambda x, y: x | y, "^": lambda x, y: x ^ y,
+        "<<": lambda x, y: x << y, ">>": lambda x, y: x >> y,
+        "<": lambda x, y: int(x < y), "<=": lambda x, y: int(x <= y),
+        ">": lambda x, y: int(x > y), ">=": lambda x, y: int(x >= y),
+    }
+    return ops[op](a, b)
+
+
+def evaluate(e: Expr, env: MappingT[str, Val], old: Val | None = None) -> Val:
+    if isinstance(e, Const):
+        return e.value
+    if isinstance(e, LocAddr):
+        return Ptr(e.name)
+    if isinstance(e, Reg):
+        return env.get(e.name, 0)  # registers start at 0
+    if isinstance(e, Old):
+        if old is None:
+            raise Unsupported("Old() outside an RMW")
+        return old
+    if isinstance(e, BinOp):
+        return binop(e.op, evaluate(e.left, env, old), evaluate(e.right, env, old))
+    if isinstance(e, UnOp):
+        a = evaluate(e.arg, env, old)
+        if e.op == "!":
+            return int(not truthy(a))
+        if isinstance(a, Ptr):
+            raise Unsupported(f"pointer arithmetic {e.op}")
+        return -a if e.op == "-" else ~a
+    if isinstance(e, Ite):
+        return evaluate(e.then if truthy(evaluate(e.cond, env, old)) else e.other, env, old)
+    raise Unsupported(f"expression {e!r}")
+
+
+# --------------------------------------------------------------------------- thread traces
+
+
+@dataclass(frozen=True)
+class TEvent:
+    kind: str  # "R", "W" or "F"
+    loc: str | None
+    value: Val | None
+    tags: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Trace:
+    """One path of one thread with concrete read values."""
+
+    events: tuple[TEvent, ...] = ()
+    rmw: tuple[Pair, ...] = ()  # indices into `events`
+    env: MappingT[str, Val] = field(default_factory=dict)
+
+    def emit(self, recipe: Recipe, loc: str | None, read: Val | None, write: Val | None) -> tuple[Trace, dict[str, int]]:
+        """Append a recipe's events; returns the new trace and the index of its R and W."""
+        events, where = list(self.events), {}
+        for item in recipe:
+            where[item.kind] = len(events)
+            acc = item.kind != "F"
+            value = read if item.kind == "R" else write if item.kind == "W" else None
+            events.append(TEvent(item.kind, loc if acc else None, value, frozenset(item.tags)))
+        return replace(self, events=tuple(events)), where
+
+    def set(self, reg: str, v: Val) -> Trace:
+        return replace(self, env={**self.env, reg: v})
+
+
+class _Runner:
+    def __init__(self, mapping: Mapping, domains: MappingT[str, frozenset[Val]]) -> None:
+        self.mapping = mapping
+        self.domains = domains
+
+    def recipe(self, key: str) -> Recipe:
+        r = self.mapping.recipe(key)
+        if r is None:
+            raise Unsupported(f"no mapping row {key}")
+        return r
+
+    def domain(self, loc: str) -> list[Val]:
+        return sorted(self.domains.get(loc, frozenset({0})), key=repr)
+
+    def block(self, body: tuple[Instr, ...], t: Trace) -> Iterator[Trace]:
+        if not body:
+            yield t
+            return
+        for t2 in self.step(body[0], t):
+            yield from self.block(body[1:], t2)
+
+    def step(self, i: Instr, t: Trace) -> Iterator[Trace]:
+        if isinstance(i, Assign):
+            yield t.set(i.dst, evaluate(i.value, t.env))
+        elif isinstance(i, If):
+            yield from self.block(i.then if truthy(evaluate(i.cond, t.env)) else i.other, t)
+        elif isinstance(i, Load):
+            loc = _address(i.addr, t.env)
+            for v in self.domain(loc):
+                yield t.emit(self.recipe(f"R.{i.cls}"), loc, v, None)[0].set(i.dst, v)
+        elif isinstance(i, Store):
+            loc = _address(i.addr, t.env)
+            yield t.emit(self.recipe(f"W.{i.cls}"), loc, None, evaluate(i.value, t.env))[0]
+        elif isinstance(i, Fence):
+            yield t.emit(self.recipe(f"F.{i.cls}"), None, None, None)[0]
+        elif isinstance(i, Rmw):
+            yield from self.rmw(i, t)
+        else:
+            raise Unsupported(f"{type(i).__name__} (only straight-line code and If)")
+
+    def rmw(self, i: Rmw, t: Trace) -> Iterator[Trace]:
+        loc = _address(i.addr, t.env)
+        for old in self.domain(loc):
+            if i.require is not None and not truthy(evaluate(i.require, t.env, old)):
+                continue  # such executions do not exist
+            if i.cond is None or truthy(evaluate(i.cond, t.env, old)):
+                t2, where = t.emit(self.recipe(f"RMW.{i.cls}"), loc, old, evaluate(i.new, t.env, old))
+                t2 = replace(t2, rmw=(*t2.rmw, (where["R"], where["W"])))
+            else:  # a failed conditional RMW is its read alone
+                t2, _ = t.emit(self.recipe(f"RMW-fail.{i.cls}"), loc, old, None)
+            yield t2 if i.dst is None else t2.set(i.dst, evaluate(i.ret, t.env, old))
+
+
+def _address(e: Expr, env: MappingT[str, Val]) -> str:
+    a = evaluate(e, env)
+    if not isinstance(a, Ptr):
+        raise Unsupported(f"access to non-address {a!r}")
+    return a.name
+
+
+def _write_instrs(body: tuple[Instr, ...]) -> int:
+    return sum(
+        1 if isinstance(i, (Store, Rmw)) else _write_instrs(i.then) + _write_instrs(i.other) if isinstance(i, If) else 0
+        for i in body
+    )
+
+
+def thread_traces(test: Litmus, mapping: Mapping) -> tuple[list[list[Trace]], dict[str, Val]]:
+    """Every trace of every thread (sorted by tid) and each location's initial value."""
+    inits: dict[str, Val] = {loc.name: evaluate(loc.init, {}) for loc in test.locations}
+    threads = sorted(test.threads, key=lambda th: th.tid)
+
+    def run(domains: MappingT[str, frozenset[Val]]) -> list[list[Trace]]:
+        runner = _Runner(mapping, domains)
+        out = []
+        for th in threads:
+            start = Trace()
+            for reg, e in th.reg_init:
+                start = start.set(reg, evaluate(e, start.env))
+            out.append(list(runner.block(th.body, start)))
+        return out
+
+    domains = {n: frozenset({v}) for n, v in inits.items()}
+    for _ in range(sum(_write_instrs(th.body) for th in threads)):
+        new: dict[str, set[Val]] = {n: {v} for n, v in inits.items()}
+        for traces in run(domains):
+            for t in traces:
+                for e in t.events:
+                    if e.kind == "W" and e.loc is not None:
+                        assert e.value is not None
+                        new.setdefault(e.loc, {0}).add(e.value)
+        fixed = {n: frozenset(vs) for n, vs in new.items()}
+        if any(len(vs) > MAX_DOMAIN for vs in fixed.values()):
+            raise Unsupported("value domain too large")
+        if fixed == domains:
+            break
+        domains = fixed
+    return run(domains), inits
