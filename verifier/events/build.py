@@ -16,11 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from verifier.errors import InputError, Pos
-from verifier.events.graph import INIT_TID, Event, EventGraph
+from verifier.events.graph import INIT_TID, Dep, Event, EventGraph
 from verifier.events.mapping import Item, Mapping, Recipe
 from verifier.events.sym import (
     TRUE,
     SAddr,
+    SChoice,
     SConst,
     SRead,
     Sym,
@@ -32,6 +33,7 @@ from verifier.events.sym import (
     truth,
     unop,
 )
+from verifier.events.values import Deps, Val, merge, select, under, union
 from verifier.program.ast import (
     Assign,
     BinOp,
@@ -51,13 +53,13 @@ from verifier.program.ast import (
     Reg,
     Rmw,
     Store,
+    StoreEx,
     Thread,
     UnOp,
 )
 
-Deps = frozenset[int]
-Env = dict[str, tuple[Sym, Deps]]
-NO_DEPS: Deps = frozenset()
+Env = dict[str, Val]
+ZERO = Val(SConst(0))
 
 
 @dataclass
@@ -66,19 +68,29 @@ class _Acc:
 
     events: list[Event] = field(default_factory=list)
     rmw: list[tuple[int, int]] = field(default_factory=list)
-    addr: set[tuple[int, int]] = field(default_factory=set)
-    data: set[tuple[int, int]] = field(default_factory=set)
-    ctrl: set[tuple[int, int]] = field(default_factory=set)
+    iico: list[tuple[int, int]] = field(default_factory=list)
+    deps: dict[str, list[Dep]] = field(
+        default_factory=lambda: {k: [] for k in ("addr", "data", "ctrl", "pick_addr", "pick_data")}
+    )
     assumptions: list[Sym] = field(default_factory=list)
+    choices: int = 0
+
+    def depend(self, kind: str, d: Deps, eid: int) -> None:
+        self.deps[kind].extend((src, eid, cond) for src, cond in d.items() if src != eid)
 
 
 @dataclass
 class _State:
-    """A path through a thread: its guard, registers, and the reads its control depends on."""
+    """A path through a thread: its guard, registers, the reads its control depends on, and
+    the open exclusive reservation (eid and address of the last exclusive load), if any."""
 
     guard: Sym
     env: Env
     ctrl: Deps
+    reservation: tuple[int, Sym] | None = None
+
+    def with_env(self, env: Env) -> _State:
+        return _State(self.guard, env, self.ctrl, self.reservation)
 
 
 def build_events(test: Litmus, mapping: Mapping) -> EventGraph:
@@ -86,7 +98,7 @@ def build_events(test: Litmus, mapping: Mapping) -> EventGraph:
     acc = _Acc()
     locations = [loc.name for loc in test.locations]
     for loc in test.locations:
-        value, _ = _eval(loc.init, {}, None)
+        value = _eval(loc.init, {}, None).sym
         acc.events.append(
             Event(len(acc.events), INIT_TID, "W", (), TRUE, SAddr(loc.name), value, None, "init")
         )
@@ -96,9 +108,9 @@ def build_events(test: Litmus, mapping: Mapping) -> EventGraph:
         start = len(acc.events)
         state = _run_thread(thread, mapping, acc)
         threads.append(tuple(range(start, len(acc.events))))
-        for reg, (value, _) in sorted(state.env.items()):
+        for reg, val in sorted(state.env.items()):
             if not reg.startswith("%"):
-                finals.append(((thread.tid, reg), value))
+                finals.append(((thread.tid, reg), val.sym))
     # Locations reached only through pointers still need an initial write.
     for e in list(acc.events):
         for s in (e.addr, e.value):
@@ -107,6 +119,10 @@ def build_events(test: Litmus, mapping: Mapping) -> EventGraph:
                 acc.events.append(
                     Event(len(acc.events), INIT_TID, "W", (), TRUE, SAddr(s.name), SConst(0), None, "init")
                 )
+
+    def deps(kind: str) -> tuple[Dep, ...]:
+        return tuple(sorted(acc.deps[kind], key=lambda d: (d[0], d[1])))
+
     return EventGraph(
         test=test,
         events=tuple(acc.events),
@@ -114,40 +130,43 @@ def build_events(test: Litmus, mapping: Mapping) -> EventGraph:
         tids=tuple(t.tid for t in sorted(test.threads, key=lambda t: t.tid)),
         locations=tuple(locations),
         rmw=tuple(acc.rmw),
-        addr=tuple(sorted(acc.addr)),
-        data=tuple(sorted(acc.data)),
-        ctrl=tuple(sorted(acc.ctrl)),
+        addr=deps("addr"),
+        data=deps("data"),
+        ctrl=deps("ctrl"),
         assumptions=tuple(acc.assumptions),
         final_regs=tuple(finals),
+        iico=tuple(acc.iico),
+        pick_addr=deps("pick_addr"),
+        pick_data=deps("pick_data"),
+        choices=acc.choices,
     )
 
 
 # --------------------------------------------------------------------------- expressions
 
 
-def _eval(e: Expr, env: Env, old: tuple[Sym, Deps] | None) -> tuple[Sym, Deps]:
+def _eval(e: Expr, env: Env, old: Val | None) -> Val:
     if isinstance(e, Const):
-        return SConst(e.value), NO_DEPS
+        return Val(SConst(e.value))
     if isinstance(e, LocAddr):
-        return SAddr(e.name), NO_DEPS
+        return Val(SAddr(e.name))
     if isinstance(e, Reg):
-        return env.get(e.name, (SConst(0), NO_DEPS))
+        return env.get(e.name, ZERO)
     if isinstance(e, Old):
         if old is None:
             raise ValueError("Old() outside an RMW")  # a front-end bug, not bad input
         return old
     if isinstance(e, BinOp):
-        a, da = _eval(e.left, env, old)
-        b, db = _eval(e.right, env, old)
-        return binop(e.op, a, b), da | db
+        a, b = _eval(e.left, env, old), _eval(e.right, env, old)
+        return Val(binop(e.op, a.sym, b.sym), union(a.deps, b.deps), union(a.picks, b.picks))
     if isinstance(e, UnOp):
-        a, da = _eval(e.arg, env, old)
-        return unop(e.op, a), da
+        a = _eval(e.arg, env, old)
+        return Val(unop(e.op, a.sym), a.deps, a.picks)
     if isinstance(e, Ite):
-        c, dc = _eval(e.cond, env, old)
-        a, da = _eval(e.then, env, old)
-        b, db = _eval(e.other, env, old)
-        return ite(truth(c), a, b), dc | da | db
+        c = _eval(e.cond, env, old)
+        a, b = _eval(e.then, env, old), _eval(e.other, env, old)
+        cond = truth(c.sym)
+        return select(c, cond, a, b, ite(cond, a.sym, b.sym))
     raise TypeError(f"not an expression: {e!r}")
 
 
@@ -158,7 +177,7 @@ def _run_thread(thread: Thread, mapping: Mapping, acc: _Acc) -> _State:
     env: Env = {}
     for reg, value in thread.reg_init:
         env[reg] = _eval(value, env, None)
-    state = _State(TRUE, env, NO_DEPS)
+    state = _State(TRUE, env, {})
     body = thread.body
     if any(isinstance(i, (Label, Branch, Goto)) for i in body):
         return _run_cfg(thread.tid, body, state, mapping, acc)
@@ -175,33 +194,39 @@ def _step(tid: int, instr: Instr, st: _State, mapping: Mapping, acc: _Acc) -> _S
     if isinstance(instr, Assign):
         env = dict(st.env)
         env[instr.dst] = _eval(instr.value, st.env, None)
-        return _State(st.guard, env, st.ctrl)
+        return st.with_env(env)
     if isinstance(instr, If):
-        c, dc = _eval(instr.cond, st.env, None)
-        c = truth(c)
-        inner_ctrl = st.ctrl | dc
-        then = _run_block(tid, instr.then, _State(conj(st.guard, c), dict(st.env), inner_ctrl), mapping, acc)
-        other = _run_block(tid, instr.other, _State(conj(st.guard, neg(c)), dict(st.env), inner_ctrl), mapping, acc)
-        return _State(st.guard, _merge_envs([(c, then.env), (TRUE, other.env)]), st.ctrl)
+        c = _eval(instr.cond, st.env, None)
+        cond = truth(c.sym)
+        inner_ctrl = union(st.ctrl, c.sources())
+        then = _run_block(
+            tid, instr.then, _State(conj(st.guard, cond), dict(st.env), inner_ctrl, st.reservation), mapping, acc
+        )
+        other = _run_block(
+            tid, instr.other, _State(conj(st.guard, neg(cond)), dict(st.env), inner_ctrl, st.reservation), mapping, acc
+        )
+        reservation = _same_reservation([then, other], instr.pos)
+        return _State(st.guard, _merge_envs([(cond, then.env), (TRUE, other.env)]), st.ctrl, reservation)
     if isinstance(instr, Load):
-        a, da = _eval(instr.addr, st.env, None)
+        a = _eval(instr.addr, st.env, None)
         recipe = _recipe(mapping, f"R.{instr.cls}", instr.pos)
-        eids = _emit(tid, recipe, [st.guard] * len(recipe), a, None, instr.pos, f"R.{instr.cls}", acc, st, da)
+        eids = _emit(tid, recipe, [st.guard] * len(recipe), a, None, instr.pos, f"R.{instr.cls}", acc, st)
         r = _only(recipe, eids, "R")
         env = dict(st.env)
-        env[instr.dst] = (SRead(r), frozenset({r}))
-        return _State(st.guard, env, st.ctrl)
+        env[instr.dst] = Val(SRead(r), {r: TRUE})
+        reservation = (r, a.sym) if instr.exclusive else st.reservation
+        return _State(st.guard, env, st.ctrl, reservation)
     if isinstance(instr, Store):
-        a, da = _eval(instr.addr, st.env, None)
-        v, dv = _eval(instr.value, st.env, None)
+        a = _eval(instr.addr, st.env, None)
+        v = _eval(instr.value, st.env, None)
         recipe = _recipe(mapping, f"W.{instr.cls}", instr.pos)
-        eids = _emit(tid, recipe, [st.guard] * len(recipe), a, v, instr.pos, f"W.{instr.cls}", acc, st, da)
-        w = _only(recipe, eids, "W")
-        acc.data.update((d, w) for d in dv)
+        _emit(tid, recipe, [st.guard] * len(recipe), a, v, instr.pos, f"W.{instr.cls}", acc, st)
         return st
+    if isinstance(instr, StoreEx):
+        return _store_ex(tid, instr, st, mapping, acc)
     if isinstance(instr, Fence):
         recipe = _recipe(mapping, f"F.{instr.cls}", instr.pos)
-        _emit(tid, recipe, [st.guard] * len(recipe), None, None, instr.pos, f"F.{instr.cls}", acc, st, NO_DEPS)
+        _emit(tid, recipe, [st.guard] * len(recipe), None, None, instr.pos, f"F.{instr.cls}", acc, st)
         return st
     if isinstance(instr, Rmw):
         return _rmw(tid, instr, st, mapping, acc)
@@ -223,30 +248,35 @@ def _emit(
     tid: int,
     recipe: Recipe | list[Item],
     guards: list[Sym],
-    addr: Sym | None,
-    value: Sym | None,
+    addr: Val | None,
+    value: Val | None,
     pos: Pos,
     cls: str,
     acc: _Acc,
     st: _State,
-    addr_deps: Deps,
     tags_of: dict[int, tuple[tuple[str, Sym], ...]] | None = None,
 ) -> list[int]:
-    """Append the recipe's events; accesses get `addr` (and `value` for W).  Returns eids."""
+    """Append the recipe's events with their dependencies: accesses get `addr`, writes get
+    `value` (data).  Returns the eids."""
     eids: list[int] = []
     for k, (item, guard) in enumerate(zip(recipe, guards, strict=True)):
         eid = len(acc.events)
         tags = tags_of[k] if tags_of and k in tags_of else tuple((t, TRUE) for t in item.tags)
+        a = addr.sym if addr is not None and item.kind != "F" else None
         if item.kind == "F":
             ev = Event(eid, tid, "F", tags, guard, None, None, pos, cls)
         elif item.kind == "R":
-            ev = Event(eid, tid, "R", tags, guard, addr, SRead(eid), pos, cls)
+            ev = Event(eid, tid, "R", tags, guard, a, SRead(eid), pos, cls)
         else:
-            ev = Event(eid, tid, "W", tags, guard, addr, value, pos, cls)
+            ev = Event(eid, tid, "W", tags, guard, a, value.sym if value else None, pos, cls)
         acc.events.append(ev)
-        if item.kind != "F":
-            acc.addr.update((d, eid) for d in addr_deps)
-        acc.ctrl.update((d, eid) for d in st.ctrl)
+        if item.kind != "F" and addr is not None:
+            acc.depend("addr", addr.deps, eid)
+            acc.depend("pick_addr", addr.picks, eid)
+        if item.kind == "W" and value is not None:
+            acc.depend("data", value.deps, eid)
+            acc.depend("pick_data", value.picks, eid)
+        acc.depend("ctrl", st.ctrl, eid)
         eids.append(eid)
     return eids
 
@@ -255,7 +285,7 @@ def _rmw(tid: int, instr: Rmw, st: _State, mapping: Mapping, acc: _Acc) -> _Stat
     key = f"RMW.{instr.cls}"
     ok = _recipe(mapping, key, instr.pos)
     fail: Recipe = _recipe(mapping, f"RMW-fail.{instr.cls}", instr.pos) if instr.cond is not None else ()
-    a, da = _eval(instr.addr, st.env, None)
+    a = _eval(instr.addr, st.env, None)
     # Lay out the events: success fences before the read, failure fences before the read, the
     # shared read, success fences between, the write, then the trailing fences of both.
     ok_r = next(i for i, it in enumerate(ok) if it.kind == "R")
@@ -268,12 +298,15 @@ def _rmw(tid: int, instr: Rmw, st: _State, mapping: Mapping, acc: _Acc) -> _Stat
         + [(it, "fail") for it in fail[fail_r + 1 :]]
     )
     read_eid = len(acc.events) + next(i for i, (_, role) in enumerate(order) if role == "read")
-    old = (SRead(read_eid), frozenset({read_eid}))
+    old = Val(SRead(read_eid), {read_eid: TRUE})
+    success: Sym = TRUE
+    decided_by: Deps = {}
     if instr.cond is not None:
-        c, _ = _eval(instr.cond, st.env, old)
-        success = truth(c)
-    else:
-        success = TRUE
+        c = _eval(instr.cond, st.env, old)
+        success = truth(c.sym)
+        # Whether the write happens was picked by the comparison (Arm: a CAS's write is
+        # pick-dependent on the reads behind its compare value).
+        decided_by = c.sources()
     g_ok, g_fail = conj(st.guard, success), conj(st.guard, neg(success))
     guards = [{"ok": g_ok, "fail": g_fail, "read": st.guard}[role] for _, role in order]
     # The read's tags: success tags when it succeeds, failure tags when it fails.
@@ -282,34 +315,68 @@ def _rmw(tid: int, instr: Rmw, st: _State, mapping: Mapping, acc: _Acc) -> _Stat
         for t in fail[fail_r].tags:
             read_tags[t] = disj(read_tags.get(t, SConst(0)), neg(success))
     read_pos = next(i for i, (_, role) in enumerate(order) if role == "read")
-    new, dn = _eval(instr.new, st.env, old)
+    new = _eval(instr.new, st.env, old)
+    # The write depends on the RMW's own read when its value is computed from it (add) or
+    # its existence is decided by it (compare-and-swap): herd7 counts that as a data
+    # dependency inside the instruction, so the read is ordered before what reads the write
+    # locally (Arm: `data; lrs`).  A swap's write does not depend on its read.
+    own: Deps = {read_eid: TRUE} if read_eid in decided_by else {}
+    value = Val(
+        new.sym,
+        union(new.deps, own),
+        {r: c for r, c in union(new.picks, decided_by).items() if r != read_eid},
+    )
     eids = _emit(
-        tid, [it for it, _ in order], guards, a, new, instr.pos, key, acc, st, da,
+        tid, [it for it, _ in order], guards, a, value, instr.pos, key, acc, st,
         tags_of={read_pos: tuple(read_tags.items())},
     )
     w = next(e for (it, role), e in zip(order, eids, strict=True) if it.kind == "W" and role == "ok")
     acc.rmw.append((read_eid, w))
-    acc.data.update((d, w) for d in dn if d != read_eid)
+    if instr.one_instruction:
+        acc.iico.append((read_eid, w))
     if instr.require is not None:
-        req, _ = _eval(instr.require, st.env, old)
-        acc.assumptions.append(disj(neg(st.guard), truth(req)))
+        req = _eval(instr.require, st.env, old)
+        acc.assumptions.append(disj(neg(st.guard), truth(req.sym)))
     env = dict(st.env)
     if instr.dst is not None:
         env[instr.dst] = _eval(instr.ret, st.env, old)
-    return _State(st.guard, env, st.ctrl)
+    return st.with_env(env)
+
+
+def _store_ex(tid: int, instr: StoreEx, st: _State, mapping: Mapping, acc: _Acc) -> _State:
+    """A store-exclusive succeeds by free choice, but only after an exclusive load of the
+    same address; on success it forms an rmw pair with that load."""
+    a = _eval(instr.addr, st.env, None)
+    v = _eval(instr.value, st.env, None)
+    key = f"W.{instr.cls}"
+    recipe = _recipe(mapping, key, instr.pos)
+    if st.reservation is None:
+        success: Sym = SConst(0)
+    else:
+        choice = SChoice(acc.choices)
+        acc.choices += 1
+        success = conj(truth(choice), binop("==", a.sym, st.reservation[1]))
+    g = conj(st.guard, success)
+    eids = _emit(tid, recipe, [g] * len(recipe), a, v, instr.pos, key, acc, st)
+    if st.reservation is not None:
+        acc.rmw.append((st.reservation[0], _only(recipe, eids, "W")))
+    env = dict(st.env)
+    if instr.status is not None:
+        env[instr.status] = Val(ite(success, SConst(0), SConst(1)))
+    return _State(st.guard, env, st.ctrl, None)
+
+
+def _same_reservation(states: list[_State], pos: Pos) -> tuple[int, Sym] | None:
+    first = states[0].reservation
+    if any(s.reservation != first for s in states[1:]):
+        raise InputError(pos, "paths that join here hold different exclusive reservations (not supported)")
+    return first
 
 
 def _merge_envs(branches: list[tuple[Sym, Env]]) -> Env:
     """Registers after a join: the first branch whose condition holds supplies the value."""
-    out: Env = {}
     names = sorted({r for _, env in branches for r in env})
-    for r in names:
-        value, deps = branches[-1][1].get(r, (SConst(0), NO_DEPS))
-        for cond, env in reversed(branches[:-1]):
-            v, d = env.get(r, (SConst(0), NO_DEPS))
-            value, deps = ite(cond, v, value), deps | d
-        out[r] = (value, deps)
-    return out
+    return {r: merge([(cond, env.get(r, ZERO)) for cond, env in branches]) for r in names}
 
 
 # --------------------------------------------------------------------------- assembly CFGs
@@ -354,17 +421,18 @@ def _run_cfg(tid: int, body: tuple[Instr, ...], entry: _State, mapping: Mapping,
         jump = code[-1] if code and isinstance(code[-1], (Branch, Goto)) else None
         st = _run_block(tid, tuple(code[:-1] if jump else code), st, mapping, acc)
         if isinstance(jump, Branch):
-            c, dc = _eval(jump.cond, st.env, None)
-            c = truth(c)
-            # In assembly every later event depends on the branch.
-            ctrl = st.ctrl | dc
-            incoming.setdefault(labels[jump.target], []).append(_State(conj(st.guard, c), st.env, ctrl))
-            incoming.setdefault(b + 1, []).append(_State(conj(st.guard, neg(c)), st.env, ctrl))
+            c = _eval(jump.cond, st.env, None)
+            cond = truth(c.sym)
+            # In assembly every later event depends on the branch (whichever way it went).
+            ctrl = union(st.ctrl, under(c.sources(), st.guard))
+            taken = _State(conj(st.guard, cond), st.env, ctrl, st.reservation)
+            incoming.setdefault(labels[jump.target], []).append(taken)
+            incoming.setdefault(b + 1, []).append(_State(conj(st.guard, neg(cond)), st.env, ctrl, st.reservation))
         elif isinstance(jump, Goto):
             incoming.setdefault(labels[jump.target], []).append(st)
         else:
             incoming.setdefault(b + 1, []).append(st)
-    return _join(incoming.get(end, [])) if incoming.get(end) else _State(TRUE, dict(entry.env), NO_DEPS)
+    return _join(incoming.get(end, [])) if incoming.get(end) else _State(TRUE, dict(entry.env), {})
 
 
 def _join(states: list[_State]) -> _State:
@@ -372,8 +440,9 @@ def _join(states: list[_State]) -> _State:
         return states[0]
     guard = disj(*(s.guard for s in states))
     env = _merge_envs([(s.guard, s.env) for s in states])
-    ctrl: Deps = frozenset().union(*(s.ctrl for s in states))
-    return _State(guard, env, ctrl)
+    ctrl = union(*(under(s.ctrl, s.guard) for s in states))
+    reservation = _same_reservation(states, Pos("?", 0, 0))
+    return _State(guard, env, ctrl, reservation)
 
 
 def _topological(n: int, successors, blocks: list[list[Instr]]) -> list[int]:  # type: ignore[no-untyped-def]

@@ -10,6 +10,9 @@ from verifier.program.ast import Litmus
 
 INIT_TID = -1
 
+# A dependency edge: (read eid, dependent event eid, condition under which it exists).
+Dep = tuple[int, int, Sym]
+
 
 @dataclass(frozen=True)
 class Event:
@@ -40,8 +43,12 @@ class EventGraph:
     """All events of a test plus the static relations between them.
 
     `threads[k]` lists the eids of thread k in program order (every pair in that order is in
-    po when both events happen).  `rmw`, `addr`, `data`, `ctrl` are static pairs (they hold
-    when both events happen).  `assumptions` must hold in every execution (spin_lock reads an
+    po when both events happen, except the pairs in `iico`: the read and write of one atomic
+    instruction, which herd7 orders inside the instruction rather than by po).  `rmw` pairs
+    hold when both events happen.  Dependencies (`addr`, `data`, `ctrl`, and Arm's pick
+    dependencies `pick_addr`, `pick_data`) are (read, event, condition) triples: the edge
+    holds when both events happen and the condition holds (herd computes dependencies per
+    execution).  `choices` counts the free choices (`SChoice`) the events mention.  `assumptions` must hold in every execution (spin_lock reads an
     unlocked lock).  `final_regs` gives each register's final value.
     """
 
@@ -51,11 +58,15 @@ class EventGraph:
     tids: tuple[int, ...]
     locations: tuple[str, ...]
     rmw: tuple[tuple[int, int], ...]
-    addr: tuple[tuple[int, int], ...]
-    data: tuple[tuple[int, int], ...]
-    ctrl: tuple[tuple[int, int], ...]
+    addr: tuple[Dep, ...]
+    data: tuple[Dep, ...]
+    ctrl: tuple[Dep, ...]
     assumptions: tuple[Sym, ...]
     final_regs: tuple[tuple[tuple[int, str], Sym], ...]
+    iico: tuple[tuple[int, int], ...] = ()
+    pick_addr: tuple[Dep, ...] = ()
+    pick_data: tuple[Dep, ...] = ()
+    choices: int = 0
 
     def event(self, eid: int) -> Event:
         return self.events[eid]

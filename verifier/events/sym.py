@@ -31,6 +31,13 @@ class SRead:
 
 
 @dataclass(frozen=True)
+class SChoice:
+    """A free choice of the execution (whether store-exclusive `index` succeeds): 0 or 1."""
+
+    index: int
+
+
+@dataclass(frozen=True)
 class SBin:
     op: str
     left: Sym
@@ -50,7 +57,7 @@ class SIte:
     other: Sym
 
 
-Sym = SConst | SAddr | SRead | SBin | SUn | SIte
+Sym = SConst | SAddr | SRead | SChoice | SBin | SUn | SIte
 
 TRUE = SConst(1)
 FALSE = SConst(0)

@@ -85,18 +85,40 @@ Expr = Const | LocAddr | Reg | Old | BinOp | UnOp | Ite
 
 @dataclass(frozen=True)
 class Load:
-    """`dst = *addr` with access class `cls`."""
+    """`dst = *addr` with access class `cls`.
+
+    An `exclusive` load (AArch64 LDXR/LDAXR) opens a reservation that a later `StoreEx` of the
+    same thread may close; the pair then forms an rmw.
+    """
 
     dst: str
     addr: Expr
     cls: str
     pos: Pos
+    exclusive: bool = False
 
 
 @dataclass(frozen=True)
 class Store:
     """`*addr = value` with access class `cls`."""
 
+    addr: Expr
+    value: Expr
+    cls: str
+    pos: Pos
+
+
+@dataclass(frozen=True)
+class StoreEx:
+    """A store-exclusive (AArch64 STXR/STLXR): `*addr = value` if it succeeds.
+
+    It may succeed only when it follows an exclusive `Load` of the same address in program
+    order (with no other store-exclusive between); success is otherwise a free choice of the
+    execution, as in herd7.  `status` (if not None) receives 0 on success and 1 on failure.
+    A successful store-exclusive and its load form an rmw pair.
+    """
+
+    status: str | None
     addr: Expr
     value: Expr
     cls: str
@@ -131,6 +153,10 @@ class Rmw:
     pos: Pos
     cond: Expr | None = None
     require: Expr | None = None
+    # The read and the write are one machine instruction (AArch64 LSE atomics): herd7 orders
+    # them by intra-instruction order, not by program order (po), and a model that wants the
+    # read before the write says so through `rmw`.
+    one_instruction: bool = False
 
 
 @dataclass(frozen=True)
@@ -179,7 +205,7 @@ class Goto:
     pos: Pos
 
 
-Instr = Load | Store | Fence | Rmw | Assign | If | Label | Branch | Goto
+Instr = Load | Store | StoreEx | Fence | Rmw | Assign | If | Label | Branch | Goto
 
 # --------------------------------------------------------------------------- the test
 

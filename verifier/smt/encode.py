@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from verifier.events.graph import Event, EventGraph
-from verifier.events.sym import COMPARISONS, SAddr, SBin, SConst, SIte, SRead, SUn, Sym, reads_in
+from verifier.events.sym import COMPARISONS, SAddr, SBin, SChoice, SConst, SIte, SRead, SUn, Sym, reads_in
 from verifier.smt.graph import sccs
 from verifier.smt.terms import (
     F,
@@ -79,6 +79,8 @@ class Execution:
             return num(self.addr_code[s.name])
         if isinstance(s, SRead):
             return f"v{s.eid}"
+        if isinstance(s, SChoice):
+            return f"ch{s.index}"
         if isinstance(s, SIte):
             return ite(self.bool_of(s.cond), self.int_of(s.then), self.int_of(s.other))
         if isinstance(s, SUn):
@@ -164,6 +166,8 @@ def encode_execution(graph: EventGraph) -> Execution:
         if e.kind == "R":
             script.declare(f"v{e.eid}", "Int")
             ex.value[e.eid] = f"v{e.eid}"
+    for i in range(graph.choices):
+        script.declare(f"ch{i}", "Int")
     for e in events:
         ex.guard[e.eid] = script.name_bool(f"g{e.eid}", ex.bool_of(e.guard))
     for e in events:
@@ -241,11 +245,14 @@ def _encode_co(ex: Execution, writes: list[Event]) -> None:
 
 def _encode_rf(ex: Execution, reads: list[Event], writes: list[Event]) -> None:
     s = ex.script
+    # A read cannot take its value from the write of its own instruction (herd7: values flow
+    # forward inside an instruction).
+    inside = set(ex.graph.iico)
     for r in reads:
         choices: list[str] = []
         for w in writes:
             same = same_loc(ex, w, r)
-            if same == F:
+            if same == F or (r.eid, w.eid) in inside:
                 continue
             value_ok = eq(ex.value[r.eid], ex.value[w.eid])
             var = s.declare(f"rf_{w.eid}_{r.eid}", "Bool")

@@ -10,7 +10,7 @@ facts prune the encoding.  Checks become constraints:
 A `flag` check is not a constraint: its terms are kept so a witness can report it.
 
 The engine knows only the built-in relations of candidate executions (po, rf, co, fr, rmw,
-loc, int, ext, id, addr, data, ctrl) and event sets (R, W, F, M, IW, FW, `_`, and the tags
+iico, loc, int, ext, id, addr, data, ctrl, pick-addr, pick-data) and event sets (R, W, F, M, IW, FW, `_`, and the tags
 the mapping tables attach).  No architecture's axioms are named here.
 """
 
@@ -35,6 +35,7 @@ from verifier.cat.syntax import (
     Postfix,
 )
 from verifier.errors import InputError, Pos
+from verifier.events.graph import Dep
 from verifier.smt.encode import Execution, same_loc
 from verifier.smt.graph import sccs
 from verifier.smt.terms import F, and_, implies, lt, not_, or_
@@ -126,8 +127,17 @@ class _Interp:
             return RelV({p: and_(gd[p[0]], gd[p[1]]) for p in pairs})
 
         def po() -> RelV:
-            pairs = [(a, b) for th in g.threads for i, a in enumerate(th) for b in th[i + 1 :]]
+            inside = set(g.iico)  # one instruction's events are not ordered by po (herd7)
+            pairs = [(a, b) for th in g.threads for i, a in enumerate(th) for b in th[i + 1 :] if (a, b) not in inside]
             return static(pairs)
+
+        def dependency(deps: tuple[Dep, ...]) -> RelV:
+            out: dict[Pair, str] = {}
+            for a, b, cond in deps:
+                t = and_(gd[a], gd[b], ex.bool_of(cond))
+                if t != F:
+                    out[(a, b)] = or_(out[(a, b)], t) if (a, b) in out else t
+            return RelV(out)
 
         def rel_loc() -> RelV:
             mem = [e for e in evs if e.kind != "F"]
@@ -161,9 +171,12 @@ class _Interp:
             "co": lambda: RelV(dict(ex.co)),
             "fr": lambda: RelV(dict(ex.fr)),
             "rmw": lambda: static(g.rmw),
-            "addr": lambda: static(g.addr),
-            "data": lambda: static(g.data),
-            "ctrl": lambda: static(g.ctrl),
+            "addr": lambda: dependency(g.addr),
+            "data": lambda: dependency(g.data),
+            "ctrl": lambda: dependency(g.ctrl),
+            "pick-addr": lambda: dependency(g.pick_addr),
+            "pick-data": lambda: dependency(g.pick_data),
+            "iico": lambda: static(g.iico),
             "loc": rel_loc,
             "id": lambda: RelV({(e.eid, e.eid): gd[e.eid] for e in evs}),
             "int": lambda: same_thread(True),
