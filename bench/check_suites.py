@@ -27,7 +27,12 @@ from verifier.errors import InputError  # noqa: E402
 from verifier.frontends import parse_file  # noqa: E402
 
 REFERENCE = ROOT.parent / "shared" / "reference"
-SUPPORTED = {"X86": ("sc", "x86-tso"), "X86_64": ("sc", "x86-tso"), "C": ("sc", "x86-tso")}
+SUPPORTED = {
+    "X86": ("sc", "x86-tso"),
+    "X86_64": ("sc", "x86-tso"),
+    "C": ("sc", "x86-tso", "armv8"),
+    "AArch64": ("sc", "armv8"),
+}
 
 
 def suite_of(file: str) -> str:
@@ -42,7 +47,7 @@ def main() -> int:
     ap.add_argument("--suite", default="", help="only files whose path starts with this (e.g. litmus/kernel)")
     args = ap.parse_args()
     records = [json.loads(line) for line in (REFERENCE / "verdicts.jsonl").read_text().splitlines() if line.strip()]
-    # herd7's time per (file, model); C tests under x86-tso have no herd7 line: use its lkmm time.
+    # herd7's time per (file, model); C tests under x86-tso/armv8 have no herd7 line: use its lkmm time.
     herd: dict[tuple[str, str], float] = {(r["file"], r["model"]): r["herd_seconds"] for r in records}
     ours: dict[str, float] = defaultdict(float)
     theirs: dict[str, float] = defaultdict(float)

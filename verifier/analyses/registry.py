@@ -66,7 +66,12 @@ def _prelude() -> tuple[CatModel, ...]:
 
 
 # Native dialect columns used when a user's own model file is given.
-_DEFAULT_COMPILE = (("C", "kernel-c.tbl:C"), ("X86", "x86.tbl:X86"), ("X86_64", "x86.tbl:X86"))
+_DEFAULT_COMPILE = (
+    ("C", "kernel-c.tbl:C"),
+    ("X86", "x86.tbl:X86"),
+    ("X86_64", "x86.tbl:X86"),
+    ("AArch64", "aarch64.tbl:AArch64"),
+)
 
 
 @cache

@@ -32,7 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--model", default="sc",
                    help=f"model name ({', '.join(model_names())}) or a .cat file; comma-separate several")
     c.add_argument("--target", default=None,
-                   help="with a .cat file: how C tests compile (a column of encodings/kernel-c.tbl, e.g. x86-64)")
+                   help="with a .cat file: how C tests compile "
+                        "(a column of encodings/kernel-c.tbl: C, x86-64 or arm64)")
     c.add_argument("--states", action="store_true", help="list every reachable final state")
     c.add_argument("--json", action="store_true", help="one JSON object per (file, model) on stdout")
     c.add_argument("--timeout", type=float, default=None, metavar="S", help="seconds per (file, model); Unknown past it")

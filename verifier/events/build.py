@@ -339,7 +339,18 @@ def _rmw(tid: int, instr: Rmw, st: _State, mapping: Mapping, acc: _Acc) -> _Stat
         acc.assumptions.append(disj(neg(st.guard), truth(req.sym)))
     env = dict(st.env)
     if instr.dst is not None:
-        env[instr.dst] = _eval(instr.ret, st.env, old)
+        ret = _eval(instr.ret, st.env, old)
+        if instr.cond is not None:
+            # After a successful compare-and-swap the result equals the expected value, and
+            # Arm lets the hardware supply it from there: the result is only *picked* from
+            # the memory read (it orders later writes, not later reads), as herd7 answers
+            # for MP+rel+CAS-ok-MRs-addr.  A failed one returns the read value: data.
+            ret = Val(
+                ret.sym,
+                under(ret.deps, neg(success)),
+                union(ret.picks, under({r: c for r, c in ret.deps.items() if r == read_eid}, success)),
+            )
+        env[instr.dst] = ret
     return st.with_env(env)
 
 

@@ -21,7 +21,11 @@ def parse_text(text: str, path: str) -> Litmus:
         from verifier.frontends.x86 import parse_x86
 
         return parse_x86(text, path)
-    raise InputError(Pos(path, 1, 1), f"unsupported litmus dialect {arch!r} (supported: C, X86, X86_64)")
+    if arch == "AArch64":
+        from verifier.frontends.aarch64 import parse_aarch64
+
+        return parse_aarch64(text, path)
+    raise InputError(Pos(path, 1, 1), f"unsupported litmus dialect {arch!r} (supported: C, X86, X86_64, AArch64)")
 
 
 def parse_file(path: str) -> Litmus:

@@ -4,7 +4,9 @@
 - the kernel's `Result: Never|Sometimes|Always` comment (and this project's per-model form
   `Result(x86-tso): Never`) is read before blanking;
 - the init block `{ ... }`, and the tail: `locations [...]`, `filter ...`, and the final
-  condition `exists|~exists|forall ...` with `/\\ \\/ ~ not -> true false`.
+  condition `exists|~exists|forall ...` with `/\\ \\/ ~ not => -> true false`
+  (a `;` may end it);
+- the preamble between the header line and the init block (doc string, `Key=value` lines).
 
 A small hand-written tokenizer keeps exact positions for `file:line:col` messages.
 """
@@ -105,7 +107,7 @@ _TOKEN = re.compile(
     (?P<ws>\s+)
   | (?P<num>-?0[xX][0-9a-fA-F]+|-?\d+)
   | (?P<id>[A-Za-z_%$][\w.$%]*(?:-[A-Za-z]\w*)*)
-  | (?P<op>/\\|\\/|->|~exists|==|!=|<=|>=|[][{}();:=,~*&<>+|^!-])
+  | (?P<op>/\\|\\/|->|=>|~exists|==|!=|<=|>=|[][{}();:=,~*&<>+|^!-])
     """,
     re.VERBOSE,
 )
@@ -223,9 +225,11 @@ def parse_observable(ts: TokenStream, norm: RegNormalizer) -> Observable:
 
 
 def parse_prop(ts: TokenStream, norm: RegNormalizer = _identity_reg) -> Prop:
-    """prop := disj ('->' prop)?;  disj := conj ('\\/' conj)*;  conj := unary ('/\\' unary)*"""
+    """prop := disj (('=>'|'->') prop)?;  disj := conj ('\\/' conj)*;  conj := unary ('/\\' unary)*
+
+    herd writes implication `=>`; `->` is accepted as well."""
     left = _parse_disj(ts, norm)
-    if ts.accept("->"):
+    if ts.accept("=>") or ts.accept("->"):
         return PImplies(left, parse_prop(ts, norm))
     return left
 
@@ -303,6 +307,7 @@ def parse_tail(
                     ts.expect(";", "';' between locations")
         elif ts.accept("filter"):
             filt = parse_prop(ts, norm)
+            ts.accept(";")  # herd tolerates a ';' after the filter and the condition
         elif t.text in ("exists", "~exists", "forall", "~"):
             if cond is not None:
                 raise ts.error(t, "a second final condition")
@@ -313,6 +318,7 @@ def parse_tail(
                 kind = "~exists"
             prop = parse_prop(ts, norm)
             cond = Condition(kind, prop)  # type: ignore[arg-type]
+            ts.accept(";")
         else:
             raise ts.error(t, f"unexpected {t.text!r}: expected 'locations', 'filter', 'exists', '~exists' or 'forall'")
     if cond is None:
@@ -471,6 +477,33 @@ def _init_value(ts: TokenStream) -> Expr:
     if t.kind == "id":
         return LocAddr(t.text)
     raise ts.error(t, f"expected an initial value, found {t.text or 'end of input'!r}")
+
+
+_KEY_LINE = re.compile(r"[ \t]*[A-Za-z][\w-]*[ \t]*=[^\n]*")
+
+
+def skip_preamble(text: str, start: int, path: str) -> int:
+    """Offset of the init block's '{' after the header line: skips the optional doc string
+    (`"PodWR Fre ..."`, which may contain braces) and `Key=value` lines (`Stable=X2`,
+    `Hash=...`, `Generator=diy7 (version 7.57)`), which herd reads as metadata.  Comments
+    must already be blanked."""
+    i = start
+    while i < len(text):
+        if text[i].isspace():
+            i += 1
+        elif text[i] == '"':
+            close = text.find('"', i + 1)
+            if close < 0:
+                raise InputError(pos_of(text, i, path), "unterminated doc string '\"'")
+            i = close + 1
+        elif text[i] == "{":
+            return i
+        else:
+            m = _KEY_LINE.match(text, i)
+            if not m:
+                raise InputError(pos_of(text, i, path), "expected the init block '{ ... }'")
+            i = m.end()
+    raise InputError(pos_of(text, len(text), path), "missing init block '{ ... }'")
 
 
 def header(text: str, path: str) -> tuple[str, str, int]:

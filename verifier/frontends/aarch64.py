@@ -1,0 +1,349 @@
+"""Front end for herd's `AArch64` litmus tests.
+
+Layout: the header line `AArch64 NAME`, an optional doc string and `Key=value` lines
+(ignored), the init block, the program table (`P0 | P1 ;`, then rows of `|`-separated cells
+ending in `;`) and the tail.  Each cell is parsed into a small syntax tree
+(`aarch64_lower.Ins`/`Lbl`), which `aarch64_lower` turns into the IR.
+
+Registers: `Wn` and `Xn` (n = 0..30) are one register, named `Xn` everywhere in the IR, as
+herd prints final states (`0:X0`); `WZR`/`XZR` are the zero register.  Mnemonics and
+register names are read case-insensitively.  Anything outside the supported subset is an
+error naming it, never an approximation.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final, Literal
+
+from verifier.errors import InputError, Pos
+from verifier.frontends.aarch64_lower import (
+    ARITY,
+    MASK32,
+    Imm,
+    Ins,
+    Item,
+    Lbl,
+    Mem,
+    Operand,
+    RegOp,
+    Sym,
+    condition,
+    lower_thread,
+)
+from verifier.frontends.common import (
+    Token,
+    TokenStream,
+    blank_comments,
+    find_tail,
+    header,
+    number,
+    parse_init,
+    parse_tail,
+    pos_of,
+    read_expectations,
+    skip_preamble,
+)
+from verifier.program.ast import (
+    Atom,
+    BinOp,
+    Const,
+    Expr,
+    Litmus,
+    LocAddr,
+    Location,
+    MemObs,
+    Prop,
+    Reg,
+    Thread,
+    prop_atoms,
+)
+
+# --------------------------------------------------------------------------- registers
+
+_REG: Final = re.compile(r"([WX])(ZR|\d+)", re.I)
+# Registers that exist but that the IR does not model (stack pointer, 31 as a number).
+_UNSUPPORTED_REGS: Final = frozenset({"SP", "WSP"})
+
+
+def _register(text: str, pos: Pos) -> RegOp | None:
+    """The register `text` names; None if it does not look like one; an error for SP or
+    an out-of-range number."""
+    m = _REG.fullmatch(text)
+    if m is None:
+        if text.upper() in _UNSUPPORTED_REGS:
+            raise InputError(pos, f"unsupported AArch64 register '{text}' (only W0-W30, X0-X30, WZR, XZR)")
+        return None
+    wide = m.group(1).upper() == "X"
+    if m.group(2).upper() == "ZR":
+        return RegOp(None, wide, text, pos)
+    n = int(m.group(2))
+    if n > 30:
+        raise InputError(pos, f"unknown AArch64 register '{text}'")
+    return RegOp(f"X{n}", wide, text, pos)
+
+
+def _norm(tid: int, name: str, pos: Pos) -> str:
+    """Register names in the init block, `locations` and the condition: `W2` is `X2`."""
+    reg = _register(name, pos)
+    if reg is None:
+        raise InputError(pos, f"unknown AArch64 register '{name}'")
+    if reg.name is None:
+        raise InputError(pos, f"the zero register '{name}' has no state to set or observe")
+    return reg.name
+
+
+# --------------------------------------------------------------------------- tokens
+
+_TOKEN = re.compile(
+    r"""
+    (?P<ws>\s+)
+  | (?P<num>-?(?:0[xX][0-9a-fA-F]+|[0-9]+)(?!\w))
+  | (?P<name>[A-Za-z_][\w.]*)
+  | (?P<op>[;|,\[\]:\#!])
+    """,
+    re.VERBOSE,
+)
+
+
+def _tokenize(text: str, start: int, end: int, path: str) -> list[Token]:
+    toks: list[Token] = []
+    i = start
+    while i < end:
+        m = _TOKEN.match(text, i, end)
+        if not m:
+            raise InputError(pos_of(text, i, path), f"unexpected character {text[i]!r} in the program")
+        if m.lastgroup != "ws":
+            toks.append(Token(m.lastgroup or "", m.group(), i))
+        i = m.end()
+    toks.append(Token("eof", "", end))
+    return toks
+
+
+# --------------------------------------------------------------------------- the program table
+
+
+class _TableParser:
+    """Parses the program table into one list of items per thread."""
+
+    def __init__(self, text: str, start: int, end: int, path: str) -> None:
+        self.text = text
+        self.path = path
+        self.ts = TokenStream(text, _tokenize(text, start, end, path), path)
+
+    def pos(self, t: Token, shift: int = 0) -> Pos:
+        return pos_of(self.text, t.offset + shift, self.path)
+
+    def parse(self) -> list[list[Item]]:
+        ts = self.ts
+        ts.accept(";")  # herd allows a leading ';'
+        columns: list[list[Item]] = []
+        while True:
+            t = ts.next()
+            if t.kind != "name" or t.text != f"P{len(columns)}":
+                found = "end of input" if t.kind == "eof" else repr(t.text)
+                raise ts.error(t, f"expected thread header 'P{len(columns)}', found {found}")
+            columns.append([])
+            if ts.accept(";"):
+                break
+            ts.expect("|", "'|' or ';' in the thread header")
+        while ts.peek().kind != "eof":
+            first = ts.peek()
+            cells = self.row()
+            if len(cells) != len(columns):
+                raise ts.error(first, f"this row has {len(cells)} columns but the table has {len(columns)} threads")
+            for column, cell in zip(columns, cells, strict=True):
+                column.extend(cell)
+        return columns
+
+    def row(self) -> list[list[Item]]:
+        ts = self.ts
+        cells = [self.cell()]
+        while not ts.accept(";"):
+            if ts.peek().kind == "eof":
+                last = ts.toks[ts.i - 1]
+                raise InputError(self.pos(last, len(last.text)), "missing ';' at the end of this row of the program")
+            ts.expect("|", "',', '|' or ';'")
+            cells.append(self.cell())
+        return cells
+
+    def at_cell_end(self) -> bool:
+        t = self.ts.peek()
+        return t.kind == "eof" or t.text in ("|", ";")
+
+    def cell(self) -> list[Item]:
+        ts = self.ts
+        items: list[Item] = []
+        while ts.peek().kind == "name" and ts.peek(1).text == ":":
+            t = ts.next()
+            ts.next()
+            items.append(Lbl(t.text, self.pos(t)))
+        if not self.at_cell_end():
+            items.append(self.instruction())
+        return items
+
+    def instruction(self) -> Ins:
+        ts = self.ts
+        word = ts.next()
+        if word.kind != "name":
+            raise ts.error(word, f"expected an instruction, found {word.text!r}")
+        mn = self.mnemonic(word)
+        ops: list[Operand] = []
+        if not self.at_cell_end():
+            ops.append(self.operand())
+            while ts.accept(","):
+                ops.append(self.operand())
+        if not self.at_cell_end():
+            t = ts.peek()
+            raise ts.error(t, f"unexpected {t.text!r}: expected ',', '|' or ';'")
+        want = 1 if mn.startswith("B.") else ARITY[mn]
+        if len(ops) != want:
+            raise ts.error(word, f"{word.text} takes {want} operand(s), found {len(ops)}")
+        return Ins(mn, word.text, tuple(ops), self.pos(word))
+
+    def mnemonic(self, word: Token) -> str:
+        up = word.text.upper()
+        if up.startswith("B.") and len(up) > 2:
+            condition(word.text[2:], self.pos(word, 2))  # names an unsupported code
+            return up
+        if up not in ARITY:
+            raise self.ts.error(word, f"unsupported AArch64 instruction '{word.text}'")
+        return up
+
+    # ----- operands
+
+    def operand(self) -> Operand:
+        ts = self.ts
+        t = ts.peek()
+        if t.text == "#":
+            return self.immediate()
+        if t.text == "[":
+            return self.memory()
+        if t.kind == "name":
+            ts.next()
+            return _register(t.text, self.pos(t)) or Sym(t.text, self.pos(t))
+        if t.kind == "num":
+            raise ts.error(t, f"expected '#' before the immediate '{t.text}'")
+        raise ts.error(t, f"expected an operand, found {t.text or 'end of input'!r}")
+
+    def immediate(self) -> Imm:
+        hash_ = self.ts.expect("#")
+        t = self.ts.next()
+        if t.kind != "num":
+            raise self.ts.error(t, f"expected a number after '#', found {t.text or 'end of input'!r}")
+        return Imm(number(t.text), self.pos(hash_))
+
+    def memory(self) -> Mem:
+        """`[Xn]`, `[Xn,#imm]`, `[Xn,Xm]`, `[Xn,Xm,LSL #s]`, `[Xn,Wm,SXTW|UXTW {#s}]`,
+        `[Xn,#imm]!` and `[Xn],#imm`."""
+        ts = self.ts
+        open_ = ts.expect("[")
+        b = ts.next()
+        base = _register(b.text, self.pos(b)) if b.kind == "name" else None
+        if base is None or base.name is None or not base.wide:
+            raise ts.error(b, f"expected a base register X0-X30, found {b.text or 'end of input'!r}")
+        offset: Expr | None = None
+        if ts.accept(","):
+            offset = Const(self.immediate().value) if ts.at("#") else self.index()
+        ts.expect("]", "']'")
+        mode: Literal["offset", "pre", "post"] = "offset"
+        if ts.at("!"):
+            if not isinstance(offset, Const):
+                raise ts.error(ts.peek(), "pre-index '!' needs an immediate offset '[Xn,#imm]!'")
+            ts.next()
+            mode = "pre"
+        elif ts.at(",") and ts.peek(1).text == "#":
+            if offset is not None:
+                raise ts.error(ts.peek(1), "post-index needs a plain base '[Xn],#imm'")
+            ts.next()
+            offset, mode = Const(self.immediate().value), "post"
+        if mode == "offset" and offset == Const(0):
+            offset = None
+        return Mem(base.name, offset, mode, self.pos(open_))
+
+    def index(self) -> Expr:
+        """An index register with its optional extension and shift."""
+        ts = self.ts
+        t = ts.next()
+        reg = _register(t.text, self.pos(t)) if t.kind == "name" else None
+        if reg is None:
+            raise ts.error(t, f"expected an offset '#imm' or an index register, found {t.text or 'end of input'!r}")
+        value: Expr = Const(0) if reg.name is None else Reg(reg.name)
+        ext = ts.next() if ts.accept(",") else None
+        kind = ext.text.upper() if ext is not None else None
+        if ext is not None and kind not in ("SXTW", "UXTW", "LSL"):
+            raise ts.error(ext, f"unsupported index extension {ext.text!r} (expected SXTW, UXTW or LSL)")
+        if reg.wide and kind in ("SXTW", "UXTW"):
+            raise ts.error(t, f"{kind} needs a W index register, found '{t.text}'")
+        if not reg.wide and kind not in ("SXTW", "UXTW"):
+            raise ts.error(t, f"a W index register needs SXTW or UXTW: '{t.text}'")
+        shift = 0
+        if ts.at("#"):
+            shift = self.immediate().value
+            if not 0 <= shift <= 4:
+                raise ts.error(ts.toks[ts.i - 1], f"index shift must be 0 to 4, found {shift}")
+        elif kind == "LSL":
+            raise ts.error(ts.peek(), "LSL needs a shift amount '#s'")
+        if kind == "UXTW":
+            value = BinOp("&", value, MASK32)
+        # SXTW keeps the register's value as it is: exact for the small non-negative and the
+        # MOV-written negative offsets litmus tests use (a W result of ADD/SUB is masked to
+        # 32 bits and would need a real sign extension from 2^31 up).
+        return BinOp("<<", value, Const(shift)) if shift else value
+
+
+# --------------------------------------------------------------------------- the test
+
+
+def parse_aarch64(text: str, path: str) -> Litmus:
+    """Parse an `AArch64` litmus test into the program IR."""
+    src = blank_comments(text, path)  # in assembly, `(* ... *)` is a comment everywhere
+    arch, name, after_header = header(src, path)
+    if arch != "AArch64":
+        raise InputError(Pos(path, 1, 1), f"expected an AArch64 litmus test, found {arch!r}")
+    init_at = skip_preamble(src, after_header, path)
+    init = parse_init(src, init_at, path, _norm)
+    tail_at = find_tail(src, init.end)
+    columns = _TableParser(src, init.end, tail_at, path).parse()
+    tail = parse_tail(src, tail_at, path, _norm)
+
+    for tid, reg, _ in init.registers:
+        if tid >= len(columns):
+            raise InputError(
+                pos_of(src, init_at, path),
+                f"the init block sets register {tid}:{reg} but there is no thread P{tid}",
+            )
+    threads = tuple(
+        Thread(
+            tid,
+            lower_thread(f"P{tid}", items),
+            tuple((reg, value) for t, reg, value in init.registers if t == tid),
+        )
+        for tid, items in enumerate(columns)
+    )
+
+    # Locations in order of first appearance: init block, then tail (the program names
+    # none: its addresses come from registers).
+    order: list[str] = [n for n, _, _ in init.memory]
+    order += [v.name for _, v, _ in init.memory if isinstance(v, LocAddr)]
+    order += [v.name for _, _, v in init.registers if isinstance(v, LocAddr)]
+    props: list[Prop] = [Atom(o, 0) for o in tail.observed]
+    props += [tail.filter] if tail.filter is not None else []
+    for atom in (a for p in [*props, tail.condition.prop] for a in prop_atoms(p)):
+        if isinstance(atom.obs, MemObs):
+            order.append(atom.obs.loc)
+        if isinstance(atom.value, str):
+            order.append(atom.value)
+    declared = {n: (v, ctype) for n, v, ctype in init.memory}
+    locations = tuple(Location(n, *declared.get(n, (Const(0), None))) for n in dict.fromkeys(order))
+    return Litmus(
+        arch=arch,
+        name=name,
+        path=path,
+        threads=threads,
+        locations=locations,
+        condition=tail.condition,
+        observed=tail.observed,
+        filter=tail.filter,
+        expected=read_expectations(text),
+    )
