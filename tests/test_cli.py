@@ -152,3 +152,20 @@ def test_module_entry_point_runs() -> None:
                        capture_output=True, text=True, cwd=ROOT, check=False)
     assert r.returncode == 0, r.stderr
     assert "Observation: Never" in r.stdout
+
+
+def test_several_models_skip_the_ones_that_do_not_apply(capsys: pytest.CaptureFixture[str]) -> None:
+    a64 = str(ROOT / "litmus" / "classic" / "AArch64-SB.litmus")
+    x86 = str(ROOT / "litmus" / "classic" / "X86-SB.litmus")
+    code, out, _ = run(["check", a64, x86, "--model", "x86-tso,armv8", "--json"], capsys)
+    rows = {(json.loads(line)["file"], json.loads(line)["model"]) for line in out.splitlines()}
+    assert rows == {(a64, "armv8"), (x86, "x86-tso")}
+    assert code == 0
+
+
+def test_a_model_that_does_not_apply_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
+    a64 = str(ROOT / "litmus" / "classic" / "AArch64-SB.litmus")
+    code, _, err = run(["check", a64, "--model", "x86-tso"], capsys)
+    assert code == 2 and "AArch64-SB.litmus:1:1: model 'x86-tso' does not apply to AArch64 tests" in err
+    code, _, err = run(["check", a64, "--model", "x86-tso,x86-tso"], capsys)
+    assert code == 2 and "none of the models" in err

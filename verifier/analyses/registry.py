@@ -32,6 +32,10 @@ class ModelSpec:
     prelude: tuple[CatModel, ...]
     compile: tuple[tuple[str, str], ...]
 
+    def applies_to(self, arch: str) -> bool:
+        """Whether the model knows how to compile tests of this dialect."""
+        return arch in dict(self.compile)
+
     def mapping_for(self, arch: str, pos: Pos) -> Mapping:
         ref = dict(self.compile).get(arch)
         if ref is None:

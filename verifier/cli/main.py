@@ -78,7 +78,16 @@ def _main(argv: Sequence[str] | None) -> int:
             print(f"{path}: cannot read: {e.strerror}", file=sys.stderr)
             bad = True
             continue
-        for spec in models:
+        # With several models, a model that does not apply to this dialect (x86-tso and an
+        # AArch64 test) is skipped, so one command can check a mixed library; with one model,
+        # or when none applies, it is an error.
+        applicable = [m for m in models if m.applies_to(test.arch)] if len(models) > 1 else models
+        if not applicable:
+            names = ", ".join(m.name for m in models)
+            print(f"{path}:1:1: none of the models {names} applies to {test.arch} tests", file=sys.stderr)
+            bad = True
+            continue
+        for spec in applicable:
             try:
                 v = check(test, spec, want_states=args.states, timeout=args.timeout)
             except InputError as e:
