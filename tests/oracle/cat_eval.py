@@ -96,27 +96,52 @@ class Evaluator:
     """Evaluate the statements of `models` (prelude first) for one execution.
 
     `builtins` maps a built-in name to a thunk, so only what the model uses is computed.
+    `memo`, if given, keeps the values of `let` bindings that depend only on the `static`
+    built-ins (those that do not change with rf and co) between evaluations over the same
+    events (None for the other bindings): the caller passes the same memo only for
+    executions with the same events and the same models.
     """
 
-    def __init__(self, universe: frozenset[int], builtins: Mapping[str, Callable[[], ESet | ERel]]) -> None:
+    def __init__(
+        self,
+        universe: frozenset[int],
+        builtins: Mapping[str, Callable[[], ESet | ERel]],
+        static: frozenset[str] = frozenset(),
+        memo: dict[tuple[int, str], Value | None] | None = None,
+    ) -> None:
         self.universe = universe
         self.builtins = builtins
         self.cache: dict[str, ESet | ERel] = {}
+        self.static = static
+        self.memo = memo
 
     def allowed(self, models: Iterable[CatModel]) -> bool:
         env: dict[str, Value] = {}
+        fixed: set[str] = set()  # names in env whose values depend only on static built-ins
         for model in models:
             for stmt in model.stmts:
                 if isinstance(stmt, Let):
                     if stmt.rec:
                         raise Unsupported("let rec")
                     # `let a = .. and b = ..`: every body sees the environment before the statement.
-                    before = dict(env)
+                    before, fixed_before = dict(env), set(fixed)
                     for b in stmt.bindings:
-                        if b.params is None:
+                        fixed.discard(b.name)
+                        if b.params is not None:
+                            env[b.name] = Fun(b.params, b.body, before)
+                        elif self.memo is None:
                             env[b.name] = self.eval(b.body, before)
                         else:
-                            env[b.name] = Fun(b.params, b.body, before)
+                            key = (id(stmt), b.name)
+                            if key not in self.memo:
+                                static = self.is_static(b.body, before, fixed_before)
+                                self.memo[key] = self.eval(b.body, before) if static else None
+                            value = self.memo[key]
+                            if value is None:  # depends on rf or co: computed every time
+                                value = self.eval(b.body, before)
+                            else:
+                                fixed.add(b.name)
+                            env[b.name] = value
                 elif isinstance(stmt, Check):
                     if stmt.flag:
                         continue  # flags report, they do not forbid
@@ -135,6 +160,21 @@ class Evaluator:
         if c.kind == "irreflexive":
             return all(a != b for a, b in r)
         return is_acyclic(r)
+
+    def is_static(self, e: CatExpr, env: Mapping[str, Value], fixed: set[str]) -> bool:
+        """Does `e` depend only on static built-ins (through names bound to such values)?
+        Conservative: a call of a user function counts as not static."""
+        if isinstance(e, Name):
+            return e.id in fixed if e.id in env else e.id in self.static
+        if isinstance(e, EmptyRel):
+            return True
+        if isinstance(e, (Bracket, Complement, Postfix)):
+            return self.is_static(e.arg, env, fixed)
+        if isinstance(e, Binary):
+            return self.is_static(e.left, env, fixed) and self.is_static(e.right, env, fixed)
+        if isinstance(e, Call) and e.fn in ("domain", "range") and len(e.args) == 1:
+            return all(self.is_static(a, env, fixed) for a in e.args)
+        return False
 
     # ---- expressions
 

@@ -2,9 +2,10 @@
 
 1. `traces.thread_traces` runs each thread concretely into traces of tagged events;
 2. one trace per thread plus one initial write per location form the events; every rf (same
-   location, same value) and every co (all orders of each location's writes, the initial write
-   first) is tried; the built-in relations are plain sets of pairs and the model is evaluated
-   concretely by `cat_eval`;
+   location, same value, not from the read's own instruction) and every co (all orders of each
+   location's writes, the initial write first) is tried; the built-in relations are plain sets
+   of pairs (dependencies: only those inside one RMW instruction, see traces.py; refused when a
+   trace has others) and the model is evaluated concretely by `cat_eval`;
 3. a final state (the observed registers and locations, keyed and printed as
    `Verdict.states`) is reachable iff some candidate execution passes every check.
 
@@ -19,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import permutations, product
 
-from tests.oracle.cat_eval import ERel, ESet, Evaluator, Pair, Unsupported, compose
+from tests.oracle.cat_eval import ERel, ESet, Evaluator, Pair, Unsupported, Value, compose
 from tests.oracle.traces import Ptr, Trace, Val, thread_traces
 from verifier.analyses.registry import ModelSpec, all_tags
 from verifier.cat.syntax import CatModel
@@ -134,24 +135,37 @@ class Candidate:
         events = [Event(i, None, "W", name, v, frozenset()) for i, (name, v) in enumerate(locs.items())]
         self.locations = list(locs)
         self.rmw: set[Pair] = set()
+        self.iico: set[Pair] = set()
+        self.data: set[Pair] = set()
         po: set[Pair] = set()
         for tid, t in self.combo.items():
             base = len(events)
             events += [Event(base + k, tid, e.kind, e.loc, e.value, e.tags) for k, e in enumerate(t.events)]
             po |= {(base + i, base + j) for i in range(len(t.events)) for j in range(i + 1, len(t.events))}
             self.rmw |= {(base + r, base + w) for r, w in t.rmw}
+            self.iico |= {(base + r, base + w) for r, w in t.iico}
+            self.data |= {(base + r, base + w) for r, w in t.data}
+        # The read and write of one instruction are ordered by iico, not by po (herd7).
+        po -= self.iico
+        self.dependent = next((t.dependent for t in combo if t.dependent is not None), None)
         self.events = events
         self.po = frozenset(po)
         self.universe = frozenset(e.eid for e in events)
         self.writes = [e for e in events if e.kind == "W"]
         self._static: dict[str, ESet | ERel] = {}
+        self._memo: dict[tuple[int, str], Value | None] = {}
 
     def rf_choices(self) -> list[list[Pair]] | None:
-        """For each read, the writes it may read from (same location, same value)."""
+        """For each read, the writes it may read from (same location, same value; not the
+        write of the read's own instruction: values flow forward inside an instruction)."""
         out = []
         for r in self.events:
             if r.kind == "R":
-                ws = [(w.eid, r.eid) for w in self.writes if w.loc == r.loc and w.value == r.value]
+                ws = [
+                    (w.eid, r.eid)
+                    for w in self.writes
+                    if w.loc == r.loc and w.value == r.value and (r.eid, w.eid) not in self.iico
+                ]
                 if not ws:
                     return None
                 out.append(ws)
@@ -188,12 +202,15 @@ class Candidate:
             "co": lambda: ERel(co_pairs),
             "fr": lambda: ERel(compose(frozenset((r, w) for w, r in rf), co_pairs)),
         }
-        for name in self.static_names(tags):
+        static = self.static_names(tags)
+        for name in static:
             table[name] = lambda name=name: self.static(name)  # type: ignore[misc]
-        return Evaluator(self.universe, table).allowed(models)
+        # The lets that depend only on the events are computed once per candidate.
+        return Evaluator(self.universe, table, frozenset(static), self._memo).allowed(models)
 
     def static_names(self, tags: frozenset[str]) -> set[str]:
-        return {"R", "W", "F", "M", "_", "IW", "po", "rmw", "loc", "int", "ext", "id", "addr", "data", "ctrl"} | tags | {
+        builtins = {"R", "W", "F", "M", "_", "IW", "po", "rmw", "iico", "loc", "int", "ext", "id"}
+        return builtins | {"addr", "data", "ctrl", "pick-addr", "pick-data"} | tags | {
             t for e in self.events for t in e.tags
         }
 
@@ -229,7 +246,12 @@ class Candidate:
             return rel(lambda a, b: not same_thread(a, b))
         if name == "id":
             return rel(lambda a, b: a.eid == b.eid)
-        if name in ("addr", "data", "ctrl"):
-            # Dependencies are not computed: refuse rather than silently use an empty relation.
-            raise Unsupported(f"the oracle does not compute {name}")
+        if name == "iico":
+            return ERel(frozenset(self.iico))
+        if name in ("addr", "data", "ctrl", "pick-addr", "pick-data"):
+            # Only the dependencies inside an RMW instruction are computed (traces.py); a trace
+            # with any other is refused rather than given a silently incomplete relation.
+            if self.dependent is not None:
+                raise Unsupported(f"the oracle does not compute {name} ({self.dependent})")
+            return ERel(frozenset(self.data) if name == "data" else frozenset())
         return ESet(frozenset(e.eid for e in evs if name in e.tags))  # a tag

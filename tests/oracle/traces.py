@@ -2,15 +2,30 @@
 
 Every read (and RMW read) branches over a finite candidate value domain of its location, giving
 concrete traces of tagged events: tags come from the model's mapping recipes, a failed
-conditional RMW uses `RMW-fail.<cls>`, a false `require` drops the trace.
+conditional RMW uses `RMW-fail.<cls>`, a false `require` drops the trace.  The read and write
+of a one-instruction RMW (AArch64 LSE atomics) form an `iico` pair instead of a po pair.
+
+Dependencies: the oracle computes only those inside one RMW instruction (its write's value or
+existence computed from its own read: a data pair, as herd7's intra-instruction data flow).
+A register that holds a value read from memory is tainted; a trace whose address, stored
+value, RMW operand or branch condition is tainted is marked `dependent`, and the dependency
+relations of such a trace are refused (`Unsupported`) rather than guessed.
 
 Value domain (the bound): D_0 = initial values; D_k = D_0 plus every value some trace writes
 when reads take values in D_{k-1}.  Iterating N times, N = the number of write instructions
-(Store/Rmw) in the test, is exact for every execution whose po | rf is acyclic: a written value
-then depends on a chain of at most N earlier writes.  sc and x86-tso forbid po | rf cycles
-(sc directly; x86-tso via ppo, which contains R->W, rfe and sc-per-location), so the domain is
-complete for them; models that allow out-of-thin-air values are out of scope.  Domains larger
-than MAX_DOMAIN values per location are refused rather than explored.
+(Store/Rmw) in the test, is exact for every execution whose rf plus flow (read -> a later
+write whose value or existence is computed from it) is acyclic: a written value then depends
+on a chain of at most N earlier writes.  The flow is inside po, except inside a
+one-instruction RMW, so without those an acyclic po | rf suffices: sc and x86-tso forbid
+po | rf cycles (sc directly; x86-tso via ppo, which contains R->W, rfe and
+sc-per-location), so the domain is complete for them.  Not quite for sc with
+one-instruction RMWs, whose read sc.cat does not order before the write: two CAS(x, 1 -> 1)
+may each read the other's write, which exists only because it did, and the domain misses
+that value (test_sc_one_instruction_atomics).  armv8 allows po | rf cycles (LB), but the
+oracle evaluates it only on traces that are not `dependent`, whose only flow is inside RMWs
+(rmw pairs), and armv8 forbids rf | rmw cycles (`internal`).  Models that allow
+out-of-thin-air values are out of scope.  Domains larger than MAX_DOMAIN values per
+location are refused rather than explored.
 """
 
 from __future__ import annotations
@@ -113,6 +128,32 @@ def evaluate(e: Expr, env: MappingT[str, Val], old: Val | None = None) -> Val:
     raise Unsupported(f"expression {e!r}")
 
 
+def _registers(e: Expr) -> set[str]:
+    if isinstance(e, Reg):
+        return {e.name}
+    if isinstance(e, BinOp):
+        return _registers(e.left) | _registers(e.right)
+    if isinstance(e, UnOp):
+        return _registers(e.arg)
+    if isinstance(e, Ite):
+        return _registers(e.cond) | _registers(e.then) | _registers(e.other)
+    return set()
+
+
+def _mentions(e: Expr | None, kind: type) -> bool:
+    if e is None:
+        return False
+    if isinstance(e, kind):
+        return True
+    if isinstance(e, BinOp):
+        return _mentions(e.left, kind) or _mentions(e.right, kind)
+    if isinstance(e, UnOp):
+        return _mentions(e.arg, kind)
+    if isinstance(e, Ite):
+        return _mentions(e.cond, kind) or _mentions(e.then, kind) or _mentions(e.other, kind)
+    return False
+
+
 # --------------------------------------------------------------------------- thread traces
 
 
@@ -126,11 +167,20 @@ class TEvent:
 
 @dataclass(frozen=True)
 class Trace:
-    """One path of one thread with concrete read values."""
+    """One path of one thread with concrete read values.
+
+    Pairs are indices into `events`.  `data` holds the intra-instruction data pairs of RMWs
+    (the only dependencies computed); `tainted` the registers whose value came from memory;
+    `dependent` says why the trace has a dependency the oracle does not compute (or None).
+    """
 
     events: tuple[TEvent, ...] = ()
-    rmw: tuple[Pair, ...] = ()  # indices into `events`
+    rmw: tuple[Pair, ...] = ()
+    iico: tuple[Pair, ...] = ()
+    data: tuple[Pair, ...] = ()
     env: MappingT[str, Val] = field(default_factory=dict)
+    tainted: frozenset[str] = frozenset()
+    dependent: str | None = None
 
     def emit(self, recipe: Recipe, loc: str | None, read: Val | None, write: Val | None) -> tuple[Trace, dict[str, int]]:
         """Append a recipe's events; returns the new trace and the index of its R and W."""
@@ -142,8 +192,16 @@ class Trace:
             events.append(TEvent(item.kind, loc if acc else None, value, frozenset(item.tags)))
         return replace(self, events=tuple(events)), where
 
-    def set(self, reg: str, v: Val) -> Trace:
-        return replace(self, env={**self.env, reg: v})
+    def set(self, reg: str, v: Val, tainted: bool = False) -> Trace:
+        taint = self.tainted | {reg} if tainted else self.tainted - {reg}
+        return replace(self, env={**self.env, reg: v}, tainted=taint)
+
+    def depends(self, why: str) -> Trace:
+        return self if self.dependent is not None else replace(self, dependent=why)
+
+    def reads_memory(self, e: Expr | None) -> bool:
+        """Does `e` use a value read from memory (a tainted register)?"""
+        return e is not None and bool(_registers(e) & self.tainted)
 
 
 class _Runner:
@@ -169,15 +227,23 @@ class _Runner:
 
     def step(self, i: Instr, t: Trace) -> Iterator[Trace]:
         if isinstance(i, Assign):
-            yield t.set(i.dst, evaluate(i.value, t.env))
+            yield t.set(i.dst, evaluate(i.value, t.env), t.reads_memory(i.value))
         elif isinstance(i, If):
-            yield from self.block(i.then if truthy(evaluate(i.cond, t.env)) else i.other, t)
+            branch = i.then if truthy(evaluate(i.cond, t.env)) else i.other
+            for t2 in self.block(branch, t):
+                if t.reads_memory(i.cond) and len(t2.events) > len(t.events):
+                    t2 = t2.depends("control dependency")
+                yield t2
         elif isinstance(i, Load):
             loc = _address(i.addr, t.env)
+            if t.reads_memory(i.addr):
+                t = t.depends("address dependency")
             for v in self.domain(loc):
-                yield t.emit(self.recipe(f"R.{i.cls}"), loc, v, None)[0].set(i.dst, v)
+                yield t.emit(self.recipe(f"R.{i.cls}"), loc, v, None)[0].set(i.dst, v, tainted=True)
         elif isinstance(i, Store):
             loc = _address(i.addr, t.env)
+            if t.reads_memory(i.addr) or t.reads_memory(i.value):
+                t = t.depends("address or data dependency")
             yield t.emit(self.recipe(f"W.{i.cls}"), loc, None, evaluate(i.value, t.env))[0]
         elif isinstance(i, Fence):
             yield t.emit(self.recipe(f"F.{i.cls}"), None, None, None)[0]
@@ -188,15 +254,32 @@ class _Runner:
 
     def rmw(self, i: Rmw, t: Trace) -> Iterator[Trace]:
         loc = _address(i.addr, t.env)
+        if any(t.reads_memory(e) for e in (i.addr, i.new, i.cond)):
+            t = t.depends("an RMW's address or operand read from memory")
+        if _mentions(i.new, Ite) or _mentions(i.cond, Ite):
+            t = t.depends("a conditional expression in an RMW")  # data or pick: not modelled
+        # The write's value or existence computed from the RMW's own read: herd7's data
+        # dependency inside the instruction (iico_data), so `data` relates the pair.
+        own_data = _mentions(i.new, Old) or _mentions(i.cond, Old)
         for old in self.domain(loc):
             if i.require is not None and not truthy(evaluate(i.require, t.env, old)):
                 continue  # such executions do not exist
             if i.cond is None or truthy(evaluate(i.cond, t.env, old)):
                 t2, where = t.emit(self.recipe(f"RMW.{i.cls}"), loc, old, evaluate(i.new, t.env, old))
-                t2 = replace(t2, rmw=(*t2.rmw, (where["R"], where["W"])))
+                pair = (where["R"], where["W"])
+                t2 = replace(
+                    t2,
+                    rmw=(*t2.rmw, pair),
+                    # One instruction: ordered inside the instruction (iico), not by po.
+                    iico=(*t2.iico, pair) if i.one_instruction else t2.iico,
+                    data=(*t2.data, pair) if own_data else t2.data,
+                )
             else:  # a failed conditional RMW is its read alone
                 t2, _ = t.emit(self.recipe(f"RMW-fail.{i.cls}"), loc, old, None)
-            yield t2 if i.dst is None else t2.set(i.dst, evaluate(i.ret, t.env, old))
+            if i.dst is not None:
+                tainted = _mentions(i.ret, Old) or t.reads_memory(i.ret)
+                t2 = t2.set(i.dst, evaluate(i.ret, t.env, old), tainted)
+            yield t2
 
 
 def _address(e: Expr, env: MappingT[str, Val]) -> str:
