@@ -150,3 +150,24 @@ def test_store_exclusive_succeeds_only_after_its_load_exclusive(name: str, first
 def test_store_exclusive_may_fail_spuriously() -> None:
     text = STXR.format(name="paired", first="LDXR W5,[X1]").replace("exists (0:X2=0)", "exists (0:X2=1)")
     assert observe(text, "sc") == "Sometimes"
+
+
+def test_joining_paths_with_different_reservations_is_a_named_error() -> None:
+    from verifier.errors import InputError
+
+    text = """AArch64 join-reservation
+{
+0:X1=x; 0:X4=y;
+}
+ P0              ;
+ LDR W6,[X4]     ;
+ CBNZ W6,other   ;
+ LDXR W5,[X1]    ;
+ other:          ;
+ MOV W0,#1       ;
+ STXR W2,W0,[X1] ;
+exists (0:X2=0)
+"""
+    with pytest.raises(InputError) as e:
+        observe(text)
+    assert str(e.value) == "<test>:10:2: paths that join here hold different exclusive reservations (not supported)"

@@ -427,7 +427,7 @@ def _run_cfg(tid: int, body: tuple[Instr, ...], entry: _State, mapping: Mapping,
         states = incoming.pop(b, [])
         if not states:
             continue  # unreachable block
-        st = _join(states)
+        st = _join(states, _block_pos(blocks[b]))
         code = blocks[b]
         jump = code[-1] if code and isinstance(code[-1], (Branch, Goto)) else None
         st = _run_block(tid, tuple(code[:-1] if jump else code), st, mapping, acc)
@@ -443,16 +443,17 @@ def _run_cfg(tid: int, body: tuple[Instr, ...], entry: _State, mapping: Mapping,
             incoming.setdefault(labels[jump.target], []).append(st)
         else:
             incoming.setdefault(b + 1, []).append(st)
-    return _join(incoming.get(end, [])) if incoming.get(end) else _State(TRUE, dict(entry.env), {})
+    last = next((i.pos for i in reversed(body)), Pos("?", 0, 0))
+    return _join(incoming[end], last) if incoming.get(end) else _State(TRUE, dict(entry.env), {})
 
 
-def _join(states: list[_State]) -> _State:
+def _join(states: list[_State], pos: Pos) -> _State:
     if len(states) == 1:
         return states[0]
     guard = disj(*(s.guard for s in states))
     env = _merge_envs([(s.guard, s.env) for s in states])
     ctrl = union(*(under(s.ctrl, s.guard) for s in states))
-    reservation = _same_reservation(states, Pos("?", 0, 0))
+    reservation = _same_reservation(states, pos)
     return _State(guard, env, ctrl, reservation)
 
 

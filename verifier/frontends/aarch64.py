@@ -44,6 +44,7 @@ from verifier.frontends.common import (
     read_expectations,
     skip_preamble,
 )
+from verifier.frontends.table import ProgramTable
 from verifier.program.ast import (
     Atom,
     BinOp,
@@ -123,53 +124,11 @@ def _tokenize(text: str, start: int, end: int, path: str) -> list[Token]:
 # --------------------------------------------------------------------------- the program table
 
 
-class _TableParser:
-    """Parses the program table into one list of items per thread."""
+class _TableParser(ProgramTable[Item]):
+    """The AArch64 cells: labels and one instruction with its operands."""
 
     def __init__(self, text: str, start: int, end: int, path: str) -> None:
-        self.text = text
-        self.path = path
-        self.ts = TokenStream(text, _tokenize(text, start, end, path), path)
-
-    def pos(self, t: Token, shift: int = 0) -> Pos:
-        return pos_of(self.text, t.offset + shift, self.path)
-
-    def parse(self) -> list[list[Item]]:
-        ts = self.ts
-        ts.accept(";")  # herd allows a leading ';'
-        columns: list[list[Item]] = []
-        while True:
-            t = ts.next()
-            if t.kind != "name" or t.text != f"P{len(columns)}":
-                found = "end of input" if t.kind == "eof" else repr(t.text)
-                raise ts.error(t, f"expected thread header 'P{len(columns)}', found {found}")
-            columns.append([])
-            if ts.accept(";"):
-                break
-            ts.expect("|", "'|' or ';' in the thread header")
-        while ts.peek().kind != "eof":
-            first = ts.peek()
-            cells = self.row()
-            if len(cells) != len(columns):
-                raise ts.error(first, f"this row has {len(cells)} columns but the table has {len(columns)} threads")
-            for column, cell in zip(columns, cells, strict=True):
-                column.extend(cell)
-        return columns
-
-    def row(self) -> list[list[Item]]:
-        ts = self.ts
-        cells = [self.cell()]
-        while not ts.accept(";"):
-            if ts.peek().kind == "eof":
-                last = ts.toks[ts.i - 1]
-                raise InputError(self.pos(last, len(last.text)), "missing ';' at the end of this row of the program")
-            ts.expect("|", "',', '|' or ';'")
-            cells.append(self.cell())
-        return cells
-
-    def at_cell_end(self) -> bool:
-        t = self.ts.peek()
-        return t.kind == "eof" or t.text in ("|", ";")
+        super().__init__(text, TokenStream(text, _tokenize(text, start, end, path), path), path)
 
     def cell(self) -> list[Item]:
         ts = self.ts

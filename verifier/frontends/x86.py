@@ -31,6 +31,7 @@ from verifier.frontends.common import (
     pos_of,
     read_expectations,
 )
+from verifier.frontends.table import ProgramTable
 from verifier.frontends.x86_lower import (
     ARITY,
     JUMPS,
@@ -143,58 +144,14 @@ def _to_int(text: str) -> int:
 # --------------------------------------------------------------------------- the program table
 
 
-class _TableParser:
-    """Parses the program table into one list of items per thread, and records the
-    locations named by operands with their offsets (for order of first appearance)."""
+class _TableParser(ProgramTable[Item]):
+    """The X86 cells; also records the locations named by operands with their offsets (for
+    order of first appearance)."""
 
     def __init__(self, text: str, start: int, end: int, path: str, arch: str) -> None:
-        self.text = text
-        self.path = path
+        super().__init__(text, TokenStream(text, _tokenize(text, start, end, path), path), path)
         self.arch = arch
-        self.ts = TokenStream(text, _tokenize(text, start, end, path), path)
         self.names: list[tuple[int, str]] = []
-
-    def pos(self, t: Token) -> Pos:
-        return pos_of(self.text, t.offset, self.path)
-
-    def parse(self) -> list[list[Item]]:
-        ts = self.ts
-        ts.accept(";")  # herd allows a leading ';'
-        columns: list[list[Item]] = []
-        while True:
-            t = ts.next()
-            if t.kind != "name" or t.text != f"P{len(columns)}":
-                found = "end of input" if t.kind == "eof" else repr(t.text)
-                raise ts.error(t, f"expected thread header 'P{len(columns)}', found {found}")
-            columns.append([])
-            if ts.accept(";"):
-                break
-            ts.expect("|", "'|' or ';' in the thread header")
-        while ts.peek().kind != "eof":
-            first = ts.peek()
-            cells = self.row()
-            if len(cells) != len(columns):
-                raise ts.error(first, f"this row has {len(cells)} columns but the table has {len(columns)} threads")
-            for column, cell in zip(columns, cells, strict=True):
-                column.extend(cell)
-        return columns
-
-    def row(self) -> list[list[Item]]:
-        ts = self.ts
-        cells = [self.cell()]
-        while not ts.accept(";"):
-            t = ts.peek()
-            if t.kind == "eof":
-                last = ts.toks[ts.i - 1]
-                pos = pos_of(self.text, last.offset + len(last.text), self.path)
-                raise InputError(pos, "missing ';' at the end of this row of the program")
-            ts.expect("|", "',', '|' or ';'")
-            cells.append(self.cell())
-        return cells
-
-    def at_cell_end(self) -> bool:
-        t = self.ts.peek()
-        return t.kind == "eof" or t.text in ("|", ";")
 
     def expect_cell_end(self) -> None:
         t = self.ts.peek()
