@@ -163,10 +163,7 @@ def _eval(e: Expr, env: Env, old: Val | None) -> Val:
         a = _eval(e.arg, env, old)
         return Val(unop(e.op, a.sym), a.deps, a.picks)
     if isinstance(e, Ite):
-        c = _eval(e.cond, env, old)
-        a, b = _eval(e.then, env, old), _eval(e.other, env, old)
-        cond = truth(c.sym)
-        return select(c, cond, a, b, ite(cond, a.sym, b.sym))
+        return select(_eval(e.cond, env, old), _eval(e.then, env, old), _eval(e.other, env, old))
     raise TypeError(f"not an expression: {e!r}")
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from verifier.events.sym import FALSE, TRUE, Sym, conj, disj, ite, neg
+from verifier.events.sym import FALSE, TRUE, Sym, conj, disj, ite, neg, truth
 
 # read eid -> condition under which the dependency exists (a Sym boolean)
 Deps = dict[int, Sym]
@@ -53,11 +53,12 @@ class Val:
         return union(self.deps, self.picks)
 
 
-def select(c: Val, cond: Sym, a: Val, b: Val, value: Sym) -> Val:
-    """The value `value` = (cond ? a : b): data from the chosen operand, picks from the rest."""
+def select(c: Val, a: Val, b: Val) -> Val:
+    """`c ? a : b`: data from the chosen operand, picks from the condition."""
+    cond = truth(c.sym)
     not_c = neg(cond)
     return Val(
-        value,
+        ite(cond, a.sym, b.sym),
         union(under(a.deps, cond), under(b.deps, not_c)),
         union(c.deps, c.picks, under(a.picks, cond), under(b.picks, not_c)),
     )

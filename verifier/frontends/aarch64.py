@@ -43,6 +43,7 @@ from verifier.frontends.common import (
     pos_of,
     read_expectations,
     skip_preamble,
+    tokenize,
 )
 from verifier.frontends.table import ProgramTable
 from verifier.program.ast import (
@@ -107,20 +108,6 @@ _TOKEN = re.compile(
 )
 
 
-def _tokenize(text: str, start: int, end: int, path: str) -> list[Token]:
-    toks: list[Token] = []
-    i = start
-    while i < end:
-        m = _TOKEN.match(text, i, end)
-        if not m:
-            raise InputError(pos_of(text, i, path), f"unexpected character {text[i]!r} in the program")
-        if m.lastgroup != "ws":
-            toks.append(Token(m.lastgroup or "", m.group(), i))
-        i = m.end()
-    toks.append(Token("eof", "", end))
-    return toks
-
-
 # --------------------------------------------------------------------------- the program table
 
 
@@ -128,7 +115,7 @@ class _TableParser(ProgramTable[Item]):
     """The AArch64 cells: labels and one instruction with its operands."""
 
     def __init__(self, text: str, start: int, end: int, path: str) -> None:
-        super().__init__(text, TokenStream(text, _tokenize(text, start, end, path), path), path)
+        super().__init__(text, TokenStream(text, tokenize(text, start, end, path, _TOKEN, " in the program"), path), path)
 
     def cell(self) -> list[Item]:
         ts = self.ts

@@ -113,13 +113,17 @@ _TOKEN = re.compile(
 )
 
 
-def tokenize(text: str, start: int, end: int, path: str) -> list[Token]:
+def tokenize(
+    text: str, start: int, end: int, path: str, pattern: re.Pattern[str] = _TOKEN, where: str = ""
+) -> list[Token]:
+    """Tokens of text[start:end] by `pattern` (named groups give the kinds; `ws` is skipped).
+    The assembly program tables pass their own pattern, and `where` for the error message."""
     toks: list[Token] = []
     i = start
     while i < end:
-        m = _TOKEN.match(text, i, end)
+        m = pattern.match(text, i, end)
         if not m:
-            raise InputError(pos_of(text, i, path), f"unexpected character {text[i]!r}")
+            raise InputError(pos_of(text, i, path), f"unexpected character {text[i]!r}{where}")
         kind = m.lastgroup or ""
         if kind != "ws":
             toks.append(Token(kind, m.group(), i))

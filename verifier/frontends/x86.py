@@ -30,6 +30,7 @@ from verifier.frontends.common import (
     parse_tail,
     pos_of,
     read_expectations,
+    tokenize,
 )
 from verifier.frontends.table import ProgramTable
 from verifier.frontends.x86_lower import (
@@ -120,20 +121,6 @@ _TOKEN = re.compile(
 )
 
 
-def _tokenize(text: str, start: int, end: int, path: str) -> list[Token]:
-    toks: list[Token] = []
-    i = start
-    while i < end:
-        m = _TOKEN.match(text, i, end)
-        if not m:
-            raise InputError(pos_of(text, i, path), f"unexpected character {text[i]!r} in the program")
-        if m.lastgroup != "ws":
-            toks.append(Token(m.lastgroup or "", m.group(), i))
-        i = m.end()
-    toks.append(Token("eof", "", end))
-    return toks
-
-
 def _to_int(text: str) -> int:
     """A decimal or hexadecimal literal (Python's base-0 parsing rejects `08`)."""
     body = text.removeprefix("-")
@@ -149,7 +136,7 @@ class _TableParser(ProgramTable[Item]):
     order of first appearance)."""
 
     def __init__(self, text: str, start: int, end: int, path: str, arch: str) -> None:
-        super().__init__(text, TokenStream(text, _tokenize(text, start, end, path), path), path)
+        super().__init__(text, TokenStream(text, tokenize(text, start, end, path, _TOKEN, " in the program"), path), path)
         self.arch = arch
         self.names: list[tuple[int, str]] = []
 
