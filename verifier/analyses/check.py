@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import z3
 
+from verifier.analyses.judge import Expectation, Outcome, expectation_for, judge
 from verifier.analyses.registry import ModelSpec, all_tags
 from verifier.errors import InputError, Pos
 from verifier.events.build import build_events
@@ -73,16 +74,32 @@ class Verdict:
     states: tuple[tuple[tuple[str, str], ...], ...] | None
     witness: Witness | None
     seconds: float
-    expected: str | None
+    expectation: Expectation | None
+    # Whether any execution passes the filter (None: not decided).  No execution at all is
+    # what the kernel's `Result: DEADLOCK` means (herd prints `Never 0 0`).
+    executions: bool | None
+    arch: str = ""
+    # With states: how many final states satisfy the condition's proposition, and how many not.
+    positive: int | None = None
+    negative: int | None = None
+
+    @property
+    def expected(self) -> str | None:
+        return None if self.expectation is None else self.expectation.word
+
+    @property
+    def judgement(self) -> tuple[Outcome, str]:
+        return judge(self.observation, self.executions, self.expectation)
+
+    @property
+    def outcome(self) -> Outcome:
+        return self.judgement[0]
 
     @property
     def matches(self) -> bool | None:
-        """Whether the observation agrees with the recorded expectation (None: nothing recorded)."""
-        if self.expected in (None, "Maybe"):
-            return None
-        if self.expected == "DEADLOCK":
-            return self.observation == "Never"
-        return self.observation == self.expected
+        """Whether the observation agrees with the recorded expectation (None: not judged)."""
+        outcome = self.outcome
+        return None if outcome in ("unjudged", "unknown") else outcome != "fail"
 
 
 def check(test: Litmus, spec: ModelSpec, *, want_states: bool = False, timeout: float | None = None) -> Verdict:
@@ -106,10 +123,11 @@ def check(test: Litmus, spec: ModelSpec, *, want_states: bool = False, timeout: 
     deadline = None if timeout is None else start + timeout
     session = _Session(solver, deadline, ex, obs_names)
     if want_states:
-        observation, states, witness = _by_states(session, test, observed, cond)
+        observation, states, witness, positive = _by_states(session, test, observed, cond)
+        executions = None if states is None else bool(states)
     else:
-        observation, witness = _by_queries(session, test, cond)
-        states = None
+        observation, witness, executions = _by_queries(session, test, cond)
+        states, positive = None, None
     result = _result(test.condition.kind, observation)
     return Verdict(
         file=test.path,
@@ -121,7 +139,11 @@ def check(test: Litmus, spec: ModelSpec, *, want_states: bool = False, timeout: 
         states=states,
         witness=witness,
         seconds=time.monotonic() - start,
-        expected=test.expectation(spec.name),
+        expectation=expectation_for(test, spec),
+        executions=executions,
+        arch=test.arch,
+        positive=positive,
+        negative=None if states is None or positive is None else len(states) - positive,
     )
 
 
@@ -176,32 +198,36 @@ def _decls(ex: Execution) -> str:
     return "\n".join(line for line in ex.script.lines if line.startswith("(declare-const"))
 
 
-def _by_queries(s: _Session, test: Litmus, cond: str) -> tuple[str, Witness | None]:
+def _by_queries(s: _Session, test: Litmus, cond: str) -> tuple[str, Witness | None, bool | None]:
     pos, wpos = s.ask(cond)
-    if pos == "unsat":
-        return "Never", None
     neg, wneg = s.ask(not_(cond))
+    # Even after `Never` the negation is asked: it says whether any execution exists at all
+    # (the kernel's DEADLOCK), at the price of one more, usually trivial, query.
+    executions = True if "sat" in (pos, neg) else (False if (pos, neg) == ("unsat", "unsat") else None)
+    if pos == "unsat":
+        return "Never", None, executions
     if pos == "unknown" or neg == "unknown":
-        return "Unknown", None
+        return "Unknown", None, executions
     observation = "Always" if neg == "unsat" else "Sometimes"
     witness = wneg if test.condition.kind == "forall" and wneg is not None else wpos
-    return observation, witness
+    return observation, witness, executions
 
 
 def _by_states(
     s: _Session, test: Litmus, observed: tuple[Observable, ...], cond: str
-) -> tuple[str, tuple[tuple[tuple[str, str], ...], ...] | None, Witness | None]:
+) -> tuple[str, tuple[tuple[tuple[str, str], ...], ...] | None, Witness | None, int | None]:
     keys = [str(o) for o in observed]
     states: list[tuple[tuple[str, str], ...]] = []
     raw: list[list[int]] = []
     witness_pos: Witness | None = None
     witness_neg: Witness | None = None
+    positive = 0
     s.solver.push()
     try:
         while True:
             r = s.check()
             if r == z3.unknown:
-                return "Unknown", None, None
+                return "Unknown", None, None, None
             if r == z3.unsat:
                 break
             m = s.solver.model()
@@ -209,6 +235,7 @@ def _by_states(
             raw.append(values)
             states.append(tuple(zip(keys, (format_value(s.ex, v) for v in values), strict=True)))
             holds = _eval_prop(test.condition.prop, dict(zip(observed, values, strict=True)), s.ex, test)
+            positive += holds
             if holds and witness_pos is None:
                 witness_pos = extract_witness(s.ex, m)
             if not holds and witness_neg is None:
@@ -224,7 +251,7 @@ def _by_states(
     else:
         observation = "Always" if witness_neg is None else "Sometimes"
     witness = witness_neg if test.condition.kind == "forall" and witness_neg is not None else witness_pos
-    return observation, tuple(sorted(states)), witness
+    return observation, tuple(sorted(states)), witness, positive
 
 
 # --------------------------------------------------------------------------- conditions

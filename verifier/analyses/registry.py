@@ -31,6 +31,9 @@ class ModelSpec:
     cat: CatModel
     prelude: tuple[CatModel, ...]
     compile: tuple[tuple[str, str], ...]
+    # How a C test's plain kernel `Result:` comment (LKMM's verdict) is judged under this
+    # model: "exact", or "hardware" (stronger than LKMM: a Sometimes there may be Never here).
+    kernel_result: str = "exact"
 
     def applies_to(self, arch: str) -> bool:
         """Whether the model knows how to compile tests of this dialect."""
@@ -89,7 +92,10 @@ def resolve_model(name_or_path: str, target: str | None = None) -> ModelSpec:
         entry = reg[name_or_path]
         cat = load_model(encodings_dir() / entry["cat"], (encodings_dir(),))
         compile_ = tuple(sorted((str(k), str(v)) for k, v in entry.get("compile", {}).items()))
-        return ModelSpec(name_or_path, cat, _prelude(), compile_)
+        kernel_result = str(entry.get("kernel-result", "exact"))
+        if kernel_result not in ("exact", "hardware"):
+            raise UsageError(f"encodings/models.yaml: {name_or_path}: kernel-result must be exact or hardware")
+        return ModelSpec(name_or_path, cat, _prelude(), compile_, kernel_result)
     path = Path(name_or_path)
     if not path.is_file():
         raise UsageError(

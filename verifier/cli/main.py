@@ -10,9 +10,10 @@ from collections.abc import Sequence
 
 from verifier.analyses.check import Verdict, check
 from verifier.analyses.registry import model_names, resolve_model
-from verifier.cli.report import verdict_json, verdict_text
 from verifier.errors import InputError, UsageError
 from verifier.frontends import parse_file
+from verifier.reports.rows import verdict_json
+from verifier.reports.text import row_text
 
 EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT, EXIT_UNKNOWN = 0, 1, 2, 3
 
@@ -41,8 +42,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def passed(v: Verdict) -> bool:
-    """Exit-status rule: the recorded expectation if any, else the condition must hold
-    (`exists`: unreachable; `~exists`/`forall`: Ok)."""
+    """Exit-status rule: the recorded expectation if any (see analyses/judge.py), else the
+    condition must hold (`exists`: unreachable; `~exists`/`forall`: Ok)."""
     if v.matches is not None:
         return v.matches
     if v.condition.startswith("exists"):
@@ -103,10 +104,11 @@ def _main(argv: Sequence[str] | None) -> int:
                       "(please report; no verdict was given)", file=sys.stderr)
                 bad = True
                 continue
+            row = verdict_json(v)
             if args.json:
-                print(json.dumps(verdict_json(v)), flush=True)
+                print(json.dumps(row), flush=True)
             else:
-                print(verdict_text(v, args.states), flush=True)
+                print(row_text(row, args.states), flush=True)
             if v.observation == "Unknown":
                 unknown = True
             elif not passed(v):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from verifier.errors import InputError, Pos
+from verifier.errors import InputError, Pos, Unsupported
 from verifier.events.graph import INIT_TID, Dep, Event, EventGraph
 from verifier.events.mapping import Item, Mapping, Recipe
 from verifier.events.sym import (
@@ -233,7 +233,7 @@ def _step(tid: int, instr: Instr, st: _State, mapping: Mapping, acc: _Acc) -> _S
 def _recipe(mapping: Mapping, key: str, pos: Pos) -> Recipe:
     recipe = mapping.recipe(key)
     if recipe is None:
-        raise InputError(pos, f"the mapping {mapping.name} has no row for {key!r}")
+        raise Unsupported(pos, f"the mapping {mapping.name} has no row for {key!r}")
     return recipe
 
 
@@ -377,7 +377,7 @@ def _store_ex(tid: int, instr: StoreEx, st: _State, mapping: Mapping, acc: _Acc)
 def _same_reservation(states: list[_State], pos: Pos) -> tuple[int, Sym] | None:
     first = states[0].reservation
     if any(s.reservation != first for s in states[1:]):
-        raise InputError(pos, "paths that join here hold different exclusive reservations (not supported)")
+        raise Unsupported(pos, "paths that join here hold different exclusive reservations (not supported)")
     return first
 
 
@@ -466,7 +466,7 @@ def _topological(n: int, successors, blocks: list[list[Instr]]) -> list[int]:  #
         for s, via in successors(b):
             if s < n and colour[s] == 1:
                 pos = via.pos if via is not None else _block_pos(blocks[b])
-                raise InputError(pos, "loops are not supported (this jump closes a cycle)")
+                raise Unsupported(pos, "loops are not supported (this jump closes a cycle)")
             if s < n and colour[s] == 0:
                 visit(s)
         colour[b] = 2

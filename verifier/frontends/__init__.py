@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from verifier.errors import InputError, Pos
+from verifier.errors import InputError, Pos, Unsupported
 from verifier.frontends.common import blank_comments, header
 from verifier.program.ast import Litmus
 
@@ -25,7 +25,7 @@ def parse_text(text: str, path: str) -> Litmus:
         from verifier.frontends.aarch64 import parse_aarch64
 
         return parse_aarch64(text, path)
-    raise InputError(Pos(path, 1, 1), f"unsupported litmus dialect {arch!r} (supported: C, X86, X86_64, AArch64)")
+    raise Unsupported(Pos(path, 1, 1), f"unsupported litmus dialect {arch!r} (supported: C, X86, X86_64, AArch64)")
 
 
 def parse_file(path: str) -> Litmus:

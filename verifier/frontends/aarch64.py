@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Final, Literal
 
-from verifier.errors import InputError, Pos
+from verifier.errors import InputError, Pos, Unsupported, unsupported
 from verifier.frontends.aarch64_lower import (
     ARITY,
     MASK32,
@@ -74,7 +74,7 @@ def _register(text: str, pos: Pos) -> RegOp | None:
     m = _REG.fullmatch(text)
     if m is None:
         if text.upper() in _UNSUPPORTED_REGS:
-            raise InputError(pos, f"unsupported AArch64 register '{text}' (only W0-W30, X0-X30, WZR, XZR)")
+            raise Unsupported(pos, f"unsupported AArch64 register '{text}' (only W0-W30, X0-X30, WZR, XZR)")
         return None
     wide = m.group(1).upper() == "X"
     if m.group(2).upper() == "ZR":
@@ -153,7 +153,7 @@ class _TableParser(ProgramTable[Item]):
             condition(word.text[2:], self.pos(word, 2))  # names an unsupported code
             return up
         if up not in ARITY:
-            raise self.ts.error(word, f"unsupported AArch64 instruction '{word.text}'")
+            raise unsupported(self.ts.error(word, f"unsupported AArch64 instruction '{word.text}'"))
         return up
 
     # ----- operands
@@ -218,7 +218,7 @@ class _TableParser(ProgramTable[Item]):
         ext = ts.next() if ts.accept(",") else None
         kind = ext.text.upper() if ext is not None else None
         if ext is not None and kind not in ("SXTW", "UXTW", "LSL"):
-            raise ts.error(ext, f"unsupported index extension {ext.text!r} (expected SXTW, UXTW or LSL)")
+            raise unsupported(ts.error(ext, f"unsupported index extension {ext.text!r} (expected SXTW, UXTW or LSL)"))
         if reg.wide and kind in ("SXTW", "UXTW"):
             raise ts.error(t, f"{kind} needs a W index register, found '{t.text}'")
         if not reg.wide and kind not in ("SXTW", "UXTW"):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final, Literal
 
-from verifier.errors import InputError, Pos
+from verifier.errors import InputError, Pos, Unsupported, unsupported
 from verifier.program.ast import (
     Assign,
     BinOp,
@@ -158,7 +158,7 @@ def condition(code: str, pos: Pos) -> str:
     if c in CONDS:
         return CONDS[c]
     if c in OTHER_CONDS:
-        raise InputError(pos, f"unsupported condition code '{code}'")
+        raise Unsupported(pos, f"unsupported condition code '{code}'")
     raise InputError(pos, f"unknown condition code '{code}'")
 
 
@@ -295,7 +295,7 @@ class _Lowering:
             opt = ops[0]
             if not isinstance(opt, Sym) or opt.text.upper() not in BARRIER_OPTIONS:
                 shown = opt.text if isinstance(opt, Sym) else _describe(opt)
-                raise self.fail(ins, f"unsupported barrier option '{shown}'", opt.pos)
+                raise unsupported(self.fail(ins, f"unsupported barrier option '{shown}'", opt.pos))
             self.out.append(Fence(f"{mn.lower()}.{opt.text.lower()}", pos))
         elif mn == "ISB":
             self.out.append(Fence("isb", pos))

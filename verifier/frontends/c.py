@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import TypeVar
 
-from verifier.errors import InputError, Pos
+from verifier.errors import InputError, Pos, Unsupported
 from verifier.frontends.c_expr import KEYWORDS, RCU, THREAD, Cursor, ThreadParser, tokenize
 from verifier.frontends.common import (
     blank_comments,
@@ -81,7 +81,7 @@ def _parse(text: str, path: str) -> Litmus:
     for k, t in enumerate(toks[:-1]):
         # RCU is refused up front so that the first RCU primitive is named, whatever else is wrong.
         if t.kind == "id" and RCU.fullmatch(t.text) and toks[k + 1].text == "(":
-            raise InputError(pos_of(text, t.offset, path), f"unsupported primitive '{t.text}' (RCU is not supported yet)")
+            raise Unsupported(pos_of(text, t.offset, path), f"unsupported primitive '{t.text}' (RCU is not supported yet)")
     cur = Cursor(text, toks, path)
     threads: list[Thread] = []
     registers: list[set[str]] = []

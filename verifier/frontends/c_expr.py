@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 
-from verifier.errors import InputError
+from verifier.errors import InputError, unsupported
 from verifier.frontends.common import Token, TokenStream
 from verifier.program.ast import (
     Assign,
@@ -257,7 +257,7 @@ class ThreadParser:
             if t.text == "else":
                 raise cur.error(t, "'else' without a matching 'if'")
             if t.text in _UNSUPPORTED_STATEMENTS or t.text == "struct":
-                raise cur.error(t, f"unsupported statement '{t.text}'")
+                raise unsupported(cur.error(t, f"unsupported statement '{t.text}'"))
             if t.text in TYPE_WORDS:
                 self.declaration()
                 return
@@ -312,7 +312,7 @@ class ThreadParser:
             if t.text in self.locations:
                 raise cur.error(t, f"local variable '{t.text}' has the name of a shared location")
             if cur.at("["):
-                raise cur.error(cur.peek(), f"arrays are not supported ('{t.text}[...]')")
+                raise unsupported(cur.error(cur.peek(), f"arrays are not supported ('{t.text}[...]')"))
             if cur.accept("="):
                 self.assign(t, self.expr())
             self.registers.add(t.text)
@@ -426,8 +426,8 @@ class ThreadParser:
     def postfix(self, e: Expr) -> Expr:
         t = self.cur.peek()
         if t.kind == "op" and t.text in ("[", "->", ".", "++", "--"):
-            raise self.cur.error(t, f"unsupported operator '{t.text}' (arrays, structures and "
-                                 "side effects inside expressions are not supported)")
+            raise unsupported(self.cur.error(t, f"unsupported operator '{t.text}' (arrays, structures and "
+                                 "side effects inside expressions are not supported)"))
         return e
 
     def number(self, t: Token) -> int:
@@ -457,11 +457,11 @@ class ThreadParser:
         cur = self.cur
         name = t.text
         if RCU.fullmatch(name):
-            raise cur.error(t, f"unsupported primitive '{name}' (RCU is not supported yet)")
+            raise unsupported(cur.error(t, f"unsupported primitive '{name}' (RCU is not supported yet)"))
         prim = PRIMITIVES.get(name)
         if prim is None:
             what = "thread header" if THREAD.fullmatch(name) else "primitive"
-            raise cur.error(t, f"unsupported {what} '{name}'")
+            raise unsupported(cur.error(t, f"unsupported {what} '{name}'"))
         if want and not prim.returns:
             raise cur.error(t, f"'{name}' does not return a value")
         cur.next()

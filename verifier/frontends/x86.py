@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
-from verifier.errors import InputError, Pos
+from verifier.errors import InputError, Pos, unsupported
 from verifier.frontends.common import (
     RegNormalizer,
     Token,
@@ -170,7 +170,7 @@ class _TableParser(ProgramTable[Item]):
                 raise ts.error(word, "expected an instruction after LOCK")
         mn = mnemonic(word.text)
         if mn is None:
-            raise ts.error(word, f"unsupported {self.arch} instruction {word.text!r}")
+            raise unsupported(ts.error(word, f"unsupported {self.arch} instruction {word.text!r}"))
         if lock and mn not in LOCKABLE:
             raise ts.error(first, f"LOCK prefix is not allowed on {word.text}")
         pos = self.pos(first)

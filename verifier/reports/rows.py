@@ -1,0 +1,75 @@
+"""A verdict as one JSON object: the row `check --json` prints and `batch --json` streams.
+
+Rows are the one data type that crosses process boundaries in a batch and that `--resume`
+reads back, so every other rendering (text, JUnit, herd's format, Graphviz) works on them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from verifier.analyses.check import Verdict, Witness
+
+Row = dict[str, Any]
+
+
+def witness_json(w: Witness) -> dict[str, Any]:
+    return {
+        "events": [
+            {"id": e.eid, "thread": e.tid, "kind": e.kind, "loc": e.loc, "value": e.value,
+             "tags": list(e.tags), "class": e.cls, "line": e.line}
+            for e in w.events
+        ],
+        "rf": [list(p) for p in w.rf],
+        "co": {loc: list(order) for loc, order in w.co},
+        "final": dict(w.final),
+    }
+
+
+def verdict_json(v: Verdict) -> Row:
+    outcome, note = v.judgement
+    out: Row = {
+        "file": v.file,
+        "test": v.test,
+        "model": v.model,
+        "arch": v.arch,
+        "condition": v.condition,
+        "observation": v.observation,
+        "result": v.result,
+        "expected": v.expected,
+        "expected_from": None if v.expectation is None else v.expectation.source,
+        "matches": v.matches,
+        "outcome": outcome,
+        "note": note,
+        "executions": v.executions,
+        "seconds": round(v.seconds, 4),
+    }
+    if v.states is not None:
+        out["states"] = [dict(s) for s in v.states]
+        # herd's Positive/Negative count executions; ours count final states (herd's counts
+        # are an enumeration artefact; the observation is what the two agree on).
+        out["positive"], out["negative"] = v.positive, v.negative
+    if v.witness is not None:
+        out["witness"] = witness_json(v.witness)
+    return out
+
+
+def problem_row(file: str, model: str, outcome: str, message: str, *, test: str | None = None,
+                seconds: float = 0.0, reason: str | None = None) -> Row:
+    """A row without a verdict: an `error` (bad input, a crashed worker), an `unsupported`
+    construct, or an `unknown` that never reached the solver's answer (timeout, memory)."""
+    row: Row = {
+        "file": file,
+        "test": test,
+        "model": model,
+        "observation": "Unknown" if outcome == "unknown" else None,
+        "result": "Unknown" if outcome == "unknown" else None,
+        "expected": None,
+        "matches": None,
+        "outcome": outcome,
+        "note": message,
+        "seconds": round(seconds, 4),
+    }
+    if reason is not None:
+        row["reason"] = reason
+    return row
