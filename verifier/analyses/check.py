@@ -82,6 +82,8 @@ class Verdict:
     # With states: how many final states satisfy the condition's proposition, and how many not.
     positive: int | None = None
     negative: int | None = None
+    # Why the answer is Unknown: "timeout" or "memory" (Z3's own limits).
+    unknown_reason: str | None = None
 
     @property
     def expected(self) -> str | None:
@@ -126,7 +128,9 @@ def check(test: Litmus, spec: ModelSpec, *, want_states: bool = False, timeout: 
         observation, states, witness, positive = _by_states(session, test, observed, cond)
         executions = None if states is None else bool(states)
     else:
-        observation, witness, executions = _by_queries(session, test, cond)
+        expectation = expectation_for(test, spec)
+        judged = expectation is not None and expectation.word != "Maybe"
+        observation, witness, executions = _by_queries(session, test, cond, judged)
         states, positive = None, None
     result = _result(test.condition.kind, observation)
     return Verdict(
@@ -144,6 +148,7 @@ def check(test: Litmus, spec: ModelSpec, *, want_states: bool = False, timeout: 
         arch=test.arch,
         positive=positive,
         negative=None if states is None or positive is None else len(states) - positive,
+        unknown_reason=session.unknown_reason if observation == "Unknown" else None,
     )
 
 
@@ -165,17 +170,23 @@ class _Session:
         self.deadline = deadline
         self.ex = ex
         self.obs = obs
+        self.unknown_reason: str | None = None
 
     def check(self) -> z3.CheckSatResult:
         if self.deadline is not None:
             left = self.deadline - time.monotonic()
             if left <= 0:
+                self.unknown_reason = "timeout"
                 return z3.unknown
             self.solver.set("timeout", max(1, int(left * 1000)))
-        return self.solver.check()
+        r = self.solver.check()
+        if r == z3.unknown:
+            why = self.solver.reason_unknown()
+            self.unknown_reason = "memory" if "memory" in why else ("timeout" if self.deadline else why)
+        return r
 
-    def ask(self, term: str) -> tuple[str, Witness | None]:
-        """Is `term` satisfiable?  Returns ("sat"|"unsat"|"unknown", witness if sat)."""
+    def ask(self, term: str, *, witness: bool = True) -> tuple[str, Witness | None]:
+        """Is `term` satisfiable?  Returns ("sat"|"unsat"|"unknown", witness if sat and wanted)."""
         if term == F:
             return "unsat", None
         self.solver.push()
@@ -183,7 +194,7 @@ class _Session:
             self.add(term)
             r = self.check()
             if r == z3.sat:
-                return "sat", extract_witness(self.ex, self.solver.model())
+                return "sat", extract_witness(self.ex, self.solver.model()) if witness else None
             return ("unsat" if r == z3.unsat else "unknown"), None
         finally:
             self.solver.pop()
@@ -198,11 +209,15 @@ def _decls(ex: Execution) -> str:
     return "\n".join(line for line in ex.script.lines if line.startswith("(declare-const"))
 
 
-def _by_queries(s: _Session, test: Litmus, cond: str) -> tuple[str, Witness | None, bool | None]:
+def _by_queries(
+    s: _Session, test: Litmus, cond: str, judged: bool
+) -> tuple[str, Witness | None, bool | None]:
     pos, wpos = s.ask(cond)
-    neg, wneg = s.ask(not_(cond))
-    # Even after `Never` the negation is asked: it says whether any execution exists at all
-    # (the kernel's DEADLOCK), at the price of one more, usually trivial, query.
+    if pos == "unsat" and not judged:
+        return "Never", None, None
+    # When an expectation will judge a `Never`, the negation is asked too: it says whether any
+    # execution exists at all (the kernel's DEADLOCK, or an unexpected one).
+    neg, wneg = s.ask(not_(cond), witness=pos != "unsat")
     executions = True if "sat" in (pos, neg) else (False if (pos, neg) == ("unsat", "unsat") else None)
     if pos == "unsat":
         return "Never", None, executions

@@ -7,11 +7,14 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from verifier.analyses.check import Verdict, check
 from verifier.analyses.registry import model_names, resolve_model
+from verifier.cli import batch
 from verifier.errors import InputError, UsageError
 from verifier.frontends import parse_file
+from verifier.reports.dot import write_dot
 from verifier.reports.rows import verdict_json
 from verifier.reports.text import row_text
 
@@ -29,15 +32,18 @@ def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="verifier", description="Prove or refute litmus-test conditions under memory models.")
     sub = p.add_subparsers(dest="command", required=True)
     c = sub.add_parser("check", help="check litmus tests against a model (herd7's Observation, with proof)")
+    model_help = f"model name ({', '.join(model_names())}) or a .cat file; comma-separate several"
     c.add_argument("files", nargs="+", metavar="FILE")
-    c.add_argument("--model", default="sc",
-                   help=f"model name ({', '.join(model_names())}) or a .cat file; comma-separate several")
+    c.add_argument("--model", default="sc", help=model_help)
     c.add_argument("--target", default=None,
                    help="with a .cat file: how C tests compile "
                         "(a column of encodings/kernel-c.tbl: C, x86-64 or arm64)")
     c.add_argument("--states", action="store_true", help="list every reachable final state")
     c.add_argument("--json", action="store_true", help="one JSON object per (file, model) on stdout")
     c.add_argument("--timeout", type=float, default=None, metavar="S", help="seconds per (file, model); Unknown past it")
+    c.add_argument("--dot", metavar="FILE",
+                   help="draw the witness as a Graphviz graph in FILE (and FILE.svg when Graphviz is installed)")
+    batch.add_parser(sub, model_help)
     return p
 
 
@@ -51,6 +57,19 @@ def passed(v: Verdict) -> bool:
     return v.result == "Ok"
 
 
+def _draw(path: Path, rows: list[dict]) -> None:  # type: ignore[type-arg]
+    """`--dot FILE`: the witness in FILE; with several, FILE gets `.TEST.MODEL` before its suffix."""
+    if not rows:
+        print("note: no witness to draw (no checked condition is reachable)", file=sys.stderr)
+    for row in rows:
+        target = path
+        if len(rows) > 1:
+            tag = "".join(ch if ch.isalnum() or ch in "+-_." else "_" for ch in f"{row['test']}.{row['model']}")
+            target = path.with_name(f"{path.stem}.{tag}{path.suffix or '.dot'}")
+        for note in write_dot(row, target):
+            print(note, file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _main(argv)
@@ -62,12 +81,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "batch":
+        return batch.run(args)
     try:
         models = [resolve_model(m.strip(), args.target) for m in args.model.split(",") if m.strip()]
     except (UsageError, InputError) as e:
         print(f"verifier: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     bad = failed = unknown = False
+    drawn: list[dict] = []  # type: ignore[type-arg]
     for path in args.files:
         try:
             test = parse_file(path)
@@ -105,6 +127,8 @@ def _main(argv: Sequence[str] | None) -> int:
                 bad = True
                 continue
             row = verdict_json(v)
+            if row.get("witness") is not None:
+                drawn.append(row)
             if args.json:
                 print(json.dumps(row), flush=True)
             else:
@@ -113,6 +137,8 @@ def _main(argv: Sequence[str] | None) -> int:
                 unknown = True
             elif not passed(v):
                 failed = True
+    if args.dot:
+        _draw(Path(args.dot), drawn)
     if bad:
         return EXIT_BAD_INPUT
     if failed:

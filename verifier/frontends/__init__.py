@@ -28,6 +28,16 @@ def parse_text(text: str, path: str) -> Litmus:
     raise Unsupported(Pos(path, 1, 1), f"unsupported litmus dialect {arch!r} (supported: C, X86, X86_64, AArch64)")
 
 
+def dialect_of(path: str) -> str:
+    """The dialect a litmus file declares on its header line, without parsing the rest
+    (a batch decides from it which models apply)."""
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    text = head.decode(errors="replace")  # only the first line matters; parsing checks the rest
+    first = blank_comments(text, path, 0, min(len(text), text.find("\n") + 1 or len(text)))
+    return header(first, path)[0]
+
+
 def parse_file(path: str) -> Litmus:
     try:
         text = Path(path).read_text()

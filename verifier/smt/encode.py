@@ -100,6 +100,12 @@ class Execution:
                 # C truncates towards zero; SMT-LIB div/mod are Euclidean.
                 q = f"(ite (= (>= {a} 0) (>= {b} 0)) (div (abs {a}) (abs {b})) (- (div (abs {a}) (abs {b}))))"
                 return q if s.op == "/" else f"(- {a} (* {b} {q}))"
+            if s.op == "&":
+                # `x & (2^k - 1)` (AArch64's W registers) is `x mod 2^k` for every integer x in
+                # two's complement: linear arithmetic, where bit-vector conversion makes Z3 crawl.
+                for v, other in ((s.right, a), (s.left, b)):
+                    if isinstance(v, SConst) and v.value > 0 and v.value & (v.value + 1) == 0:
+                        return f"(mod {other} {v.value + 1})"
             return _bitwise(s.op, a, b)
         raise TypeError(f"not a symbolic value: {s!r}")
 

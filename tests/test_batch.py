@@ -1,0 +1,224 @@
+"""`verifier batch`: herd7's answers over whole trees, streamed rows, resume, bad files, exit status."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from tests.herd_output import parse_herd
+from tests.test_conformance import KNOWN_GAPS, REFERENCE, VERDICTS, _records
+from verifier.cli.main import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SB = """C SB
+(* Result: Never *)
+{}
+P0(int *x, int *y) { int r0; WRITE_ONCE(*x, 1); smp_mb(); r0 = READ_ONCE(*y); }
+P1(int *x, int *y) { int r0; WRITE_ONCE(*y, 1); smp_mb(); r0 = READ_ONCE(*x); }
+exists (0:r0=0 /\\ 1:r0=0)
+"""
+
+
+def _rows(path: Path) -> list[dict]:  # type: ignore[type-arg]
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def _ref_key(row: dict) -> tuple[str, str]:  # type: ignore[type-arg]
+    return os.path.relpath(row["file"], REFERENCE).replace(os.sep, "/"), row["model"]
+
+
+needs_reference = pytest.mark.skipif(not VERDICTS.is_file(), reason="../shared/reference is not present")
+
+
+@pytest.fixture(scope="module")
+def reference_batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path, Path, str]:
+    """The issue's command: the whole reference tree under sc and x86-tso on two workers."""
+    out = tmp_path_factory.mktemp("batch")
+    rows, junit = out / "out.jsonl", out / "out.xml"
+    r = subprocess.run(
+        [sys.executable, "-m", "verifier.cli", "batch", str(REFERENCE / "litmus"), "--model", "sc,x86-tso",
+         "-j", "2", "--json", str(rows), "--junit", str(junit), "--herd"],
+        cwd=ROOT, capture_output=True, text=True, check=False, timeout=600,
+    )
+    return r.returncode, rows, junit, r.stdout + "\n" + r.stderr
+
+
+@needs_reference
+def test_reference_tree_agrees_with_herd(reference_batch: tuple[int, Path, Path, str]) -> None:
+    code, rows_path, _, log = reference_batch
+    rows = _rows(rows_path)
+    verdicts = {(v["file"], v["model"]): v for v in _records() if v["model"] in ("sc", "x86-tso")}
+    by_key = {_ref_key(r): r for r in rows}
+    assert len(by_key) == len(rows), "a (file, model) pair appears twice"
+    agree = 0
+    for key, herd in verdicts.items():
+        assert key in by_key, f"{key} missing from the batch"
+        row = by_key[key]
+        if row["outcome"] == "unsupported":
+            continue
+        if key in KNOWN_GAPS:
+            continue
+        assert row["observation"] == herd["observation"], (key, row, herd["observation"])
+        agree += 1
+    print(f"batch agrees with herd7 on {agree}/{len(verdicts)} (test, model) pairs")
+    # Every outcome is explained; the only rows without a verdict are the RCU tests.
+    assert {r["outcome"] for r in rows} <= {"pass", "forgiven", "unjudged", "unsupported", "fail"}
+    unsupported = sorted({r["file"] for r in rows if r["outcome"] == "unsupported"})
+    assert all("rcu" in r["note"].lower() for r in rows if r["outcome"] == "unsupported"), unsupported
+    fails = [r for r in rows if r["outcome"] == "fail"]
+    assert not fails, fails
+    assert code == 3, log  # only unsupported rows keep it from 0
+
+
+@needs_reference
+def test_reference_junit_is_valid(reference_batch: tuple[int, Path, Path, str]) -> None:
+    _, rows_path, junit, _ = reference_batch
+    rows = _rows(rows_path)
+    root = ET.parse(junit).getroot()
+    cases = root.findall(".//testcase")
+    assert len(cases) == len(rows)
+    assert {s.get("name") for s in root.findall("testsuite")} == {"sc", "x86-tso"}
+    errors = sum(int(s.get("errors", 0)) for s in root.findall("testsuite"))
+    assert errors == sum(1 for r in rows if r["outcome"] in ("error", "unsupported"))
+
+
+@needs_reference
+def test_herd_output_gives_the_json_observations(reference_batch: tuple[int, Path, Path, str]) -> None:
+    _, rows_path, _, log = reference_batch
+    blocks = parse_herd(log)
+    rows = [r for r in _rows(rows_path) if r["observation"] is not None]
+    assert len(blocks) == len(rows)
+    # Blocks come in the order rows were written.
+    for block, row in zip(blocks, rows, strict=True):
+        assert block["test"] == row["test"]
+        assert block["observation"] == row["observation"]
+        assert block["condition"] == row["condition"]
+        assert block["states"] == row["states"]
+
+
+def _write(tmp: Path, name: str, text: str) -> Path:
+    p = tmp / name
+    p.write_text(text)
+    return p
+
+
+def test_tiny_timeout_and_malformed_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = _write(tmp_path, "SB.litmus", SB)
+    _write(tmp_path, "bad.litmus", SB.replace("smp_mb(); r0", "smp_mb( r0"))
+    out = tmp_path / "rows.jsonl"
+    code = main(["batch", str(tmp_path), "--timeout", "0.000001", "--json", str(out), "-j", "2"])
+    rows = {Path(r["file"]).name: r for r in _rows(out)}
+    assert rows["SB.litmus"]["outcome"] == "unknown" and rows["SB.litmus"]["observation"] == "Unknown"
+    assert rows["bad.litmus"]["outcome"] == "error" and "bad.litmus:4:" in rows["bad.litmus"]["note"]
+    assert code == 1  # an error row fails the batch
+    capsys.readouterr()
+    # With only the unknown left, the status says "unknown".
+    assert main(["batch", str(good), "--timeout", "0.000001", "-q"]) == 3
+    assert main(["batch", str(good), "-q"]) == 0
+
+
+def test_mismatch_and_unjudged(tmp_path: Path) -> None:
+    _write(tmp_path, "a.litmus", SB.replace("Result: Never", "Result(sc): Sometimes"))
+    _write(tmp_path, "b.litmus", SB.replace("(* Result: Never *)", ""))
+    out = tmp_path / "rows.jsonl"
+    assert main(["batch", str(tmp_path), "--json", str(out), "-q"]) == 1
+    rows = {Path(r["file"]).name: r for r in _rows(out)}
+    assert rows["a.litmus"]["outcome"] == "fail" and rows["a.litmus"]["expected_from"] == "Result(sc)"
+    assert rows["b.litmus"]["outcome"] == "unjudged"
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    assert main(["batch", str(tmp_path / "nothing-here")]) == 2
+    _write(tmp_path, "SB.litmus", SB)
+    assert main(["batch", str(tmp_path), "--model", "no-such-model"]) == 2
+    (tmp_path / "not-rows.jsonl").write_text("hello\n")
+    assert main(["batch", str(tmp_path), "--resume", str(tmp_path / "not-rows.jsonl")]) == 2
+
+
+def test_globs_and_directories(tmp_path: Path) -> None:
+    (tmp_path / "d" / "e").mkdir(parents=True)
+    _write(tmp_path / "d", "one.litmus", SB)
+    _write(tmp_path / "d" / "e", "two.litmus", SB)
+    _write(tmp_path / "d", "notes.txt", "not a test")
+    out = tmp_path / "rows.jsonl"
+    assert main(["batch", str(tmp_path / "d" / "**" / "*.litmus"), "--json", str(out), "-q"]) == 0
+    assert sorted(Path(r["file"]).name for r in _rows(out)) == ["one.litmus", "two.litmus"]
+    assert main(["batch", str(tmp_path / "d"), "--json", str(out), "-q", "--model", "sc,x86-tso,armv8"]) == 0
+    assert len(_rows(out)) == 6
+
+
+@needs_reference
+def test_killed_batch_resumes_without_loss_or_duplicates(tmp_path: Path) -> None:
+    src = REFERENCE / "litmus"
+    out = tmp_path / "rows.jsonl"
+    base = [sys.executable, "-m", "verifier.cli", "batch", str(src), "--model", "sc,x86-tso", "-j", "1",
+            "-q", "--states"]
+    cmd = base + ["--json", str(out)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (not out.exists() or out.read_text().count("\n") < 40):
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    before = out.read_bytes()
+    complete = before[: before.rfind(b"\n") + 1]
+    assert complete.count(b"\n") >= 40
+    r = subprocess.run(cmd + ["--resume", str(out)], cwd=ROOT, capture_output=True, text=True, check=False,
+                       timeout=600)
+    assert r.returncode == 3, r.stdout + r.stderr
+    after = out.read_bytes()
+    assert after.startswith(complete), "an earlier line changed"
+    rows = _rows(out)
+    keys = [(r["file"], r["model"]) for r in rows]
+    assert len(keys) == len(set(keys)), "a line was duplicated"
+    fresh = tmp_path / "fresh.jsonl"
+    subprocess.run(base + ["--json", str(fresh)], cwd=ROOT, check=False, timeout=600, capture_output=True)
+    fresh_rows = {(r["file"], r["model"]): r for r in _rows(fresh)}
+    assert set(fresh_rows) == set(keys)
+    assert complete.count(b"\n") < len(fresh_rows), "the batch had finished before it was killed"
+    for r in rows:
+        f = fresh_rows[(r["file"], r["model"])]
+        assert (r["observation"], r.get("states")) == (f["observation"], f.get("states"))
+
+
+def test_pictures_and_check_dot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sb = _write(tmp_path, "SB.litmus", SB.replace("smp_mb(); ", ""))
+    assert main(["batch", str(sb), "--model", "sc,x86-tso", "--dot-dir", str(tmp_path / "pics"), "-q"]) in (0, 1)
+    assert sorted(p.name for p in (tmp_path / "pics").glob("*.dot")) == ["SB.x86-tso.dot"]
+    assert main(["check", str(sb), "--model", "x86-tso", "--dot", str(tmp_path / "w.dot")]) == 1
+    text = (tmp_path / "w.dot").read_text()
+    assert text.startswith("digraph") and "rf" in text and "fr" in text
+    capsys.readouterr()
+    assert main(["check", str(sb), "--model", "sc", "--dot", str(tmp_path / "none.dot")]) == 0
+    assert "no witness" in capsys.readouterr().err
+
+
+def test_progress_bar_on_a_terminal_and_lines_otherwise() -> None:
+    import io
+
+    from verifier.cli.batch import Progress
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    row = {"file": "t.litmus", "model": "sc", "outcome": "pass", "observation": "Never", "expected": "Never",
+           "seconds": 0.01}
+    tty, plain = Tty(), io.StringIO()
+    for out in (tty, plain):
+        p = Progress(2, out, quiet=False)
+        p.add(row)
+        p.add({**row, "outcome": "fail", "observation": "Sometimes"})
+        p.close()
+    assert "\r[" in tty.getvalue() and "2/2" in tty.getvalue() and "fail 1" in tty.getvalue()
+    lines = plain.getvalue().splitlines()
+    assert len(lines) == 2 and lines[0].startswith("PASS") and lines[1].startswith("FAIL")
+    assert "Sometimes (expected Never)" in lines[1]

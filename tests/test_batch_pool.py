@@ -1,0 +1,67 @@
+"""The worker pool keeps going whatever one job does: overruns, crashes, memory."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from verifier.batch.pool import Limits, run_pool
+
+
+def _work(job: tuple[str, float]) -> str:
+    what, arg = job
+    if what == "sleep":
+        time.sleep(arg)
+    elif what == "die":
+        os._exit(7)
+    elif what == "kill":
+        os.kill(os.getpid(), 9)
+    elif what == "hog":
+        _ = bytearray(int(arg) * 1024 * 1024)
+    return f"{what} done in pid {os.getpid()}"
+
+
+def _run(jobs: list[tuple[str, float]], **kw: object) -> dict[tuple[str, float], tuple[object, str | None]]:
+    limits = Limits(kw.get("timeout"), 0.2, kw.get("memory_mb"))  # type: ignore[arg-type]
+    out = {}
+    for end in run_pool(jobs, _work, workers=int(kw.get("workers", 2)), limits=limits):  # type: ignore[call-overload]
+        out[end.payload] = (end.result, end.failure)
+    return out
+
+
+def test_every_job_ends_once_in_a_row() -> None:
+    jobs = [("ok", float(i)) for i in range(20)]
+    out = _run(jobs, workers=3)
+    assert set(out) == set(jobs)
+    assert all(failure is None and str(result).startswith("ok done") for result, failure in out.values())
+
+
+def test_workers_are_reused_not_one_process_per_job() -> None:
+    out = _run([("ok", float(i)) for i in range(12)], workers=2)
+    pids = {str(r).rsplit(" ", 1)[1] for r, _ in out.values()}
+    assert len(pids) <= 2
+
+
+def test_an_overrun_is_stopped_and_the_batch_goes_on() -> None:
+    jobs = [("sleep", 30.0), ("ok", 1.0), ("ok", 2.0), ("ok", 3.0)]
+    start = time.monotonic()
+    out = _run(jobs, workers=1, timeout=0.5)
+    assert time.monotonic() - start < 10
+    assert out[("sleep", 30.0)] == (None, "timeout")
+    assert all(out[j][1] is None for j in jobs[1:])
+
+
+def test_a_dead_worker_is_replaced_and_its_job_reported() -> None:
+    jobs = [("die", 0.0), ("kill", 0.0), ("ok", 1.0), ("ok", 2.0)]
+    out = _run(jobs, workers=1, timeout=20.0)
+    assert out[("die", 0.0)][1] == "died: worker exit status 7"
+    failure = out[("kill", 0.0)][1]
+    assert failure is not None and failure.startswith("died: worker killed by signal 9")
+    assert all(out[j][1] is None for j in jobs[2:])
+
+
+def test_the_memory_cap_turns_into_a_memory_failure() -> None:
+    jobs = [("hog", 4096.0), ("ok", 1.0)]
+    out = _run(jobs, workers=1, timeout=20.0, memory_mb=1024)
+    assert out[("hog", 4096.0)] == (None, "memory")
+    assert out[("ok", 1.0)][1] is None

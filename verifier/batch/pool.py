@@ -1,0 +1,155 @@
+"""Long-lived worker processes that survive what a single test can do to them.
+
+Why not `concurrent.futures.ProcessPoolExecutor`: one worker that dies (a solver crash, the
+memory cap) breaks that whole pool, and it cannot stop one overrunning task.  Here each
+worker owns a pipe; the parent waits on every pipe and every worker's sentinel with a
+deadline, so it can
+
+- hand out the next job as soon as a worker is free (workers keep Z3 and the parsed models
+  loaded: no process per test),
+- stop a worker past its job's deadline (SIGKILL) and replace it: the job is `timeout`,
+- notice a worker that died and replace it: the job is `died`, never lost silently.
+
+Workers poll for their parent so that a killed batch leaves no orphans behind.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.connection as mpc
+import os
+import signal
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+P = TypeVar("P")
+
+# How often an idle worker checks that its parent is still there (seconds).
+_PARENT_POLL = 0.5
+
+
+@dataclass(frozen=True)
+class Finished(Generic[P]):
+    """A job's end: the work function's result, or why there is none."""
+
+    payload: P
+    result: Any | None
+    failure: str | None  # None, "timeout", "memory" or "died: ..."
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Limits:
+    timeout: float | None  # wall-clock seconds per job, None: unlimited
+    grace: float  # extra seconds the worker gets to answer Unknown itself before it is killed
+    memory_mb: int | None  # address-space cap per worker, None: unlimited
+
+
+def _context() -> Any:
+    # fork starts a worker in milliseconds with everything already imported; spawn elsewhere.
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+def _worker_main(conn: mpc.Connection, work: Callable[[Any], Any], memory_mb: int | None, parent: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    if memory_mb is not None:
+        import resource
+
+        cap = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    while True:
+        while not conn.poll(_PARENT_POLL):
+            if os.getppid() != parent:
+                return
+        try:
+            payload = conn.recv()
+        except EOFError:
+            return
+        if payload is None:
+            return
+        try:
+            conn.send(("ok", work(payload)))
+        except MemoryError:
+            conn.send(("memory", None))
+
+
+class _Worker:
+    def __init__(self, ctx: Any, work: Callable[[Any], Any], memory_mb: int | None) -> None:
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_worker_main, args=(child, work, memory_mb, os.getpid()), daemon=True)
+        self.proc.start()
+        child.close()
+        self.job: Any = None
+        self.started = 0.0
+
+    def stop(self) -> None:
+        if self.proc.is_alive():
+            self.proc.kill()
+        self.proc.join()
+        self.conn.close()
+
+
+def run_pool(
+    payloads: Iterable[P], work: Callable[[P], Any], *, workers: int, limits: Limits
+) -> Iterator[Finished[P]]:
+    """Run `work(payload)` for every payload on `workers` processes; yield each as it ends."""
+    ctx = _context()
+    queue = list(payloads)
+    queue.reverse()  # pop() from the end keeps the given order
+    pool = [_Worker(ctx, work, limits.memory_mb) for _ in range(max(1, min(workers, len(queue))))]
+    try:
+        while True:
+            for w in pool:
+                if w.job is None and queue:
+                    w.job, w.started = queue.pop(), time.monotonic()
+                    w.conn.send(w.job)
+            busy = [w for w in pool if w.job is not None]
+            if not busy:
+                return
+            wait_for: float | None = None
+            if limits.timeout is not None:
+                soonest = min(w.started for w in busy) + limits.timeout + limits.grace
+                wait_for = max(0.0, soonest - time.monotonic())
+            ready = set(mpc.wait([w.conn for w in busy] + [w.proc.sentinel for w in busy], wait_for))
+            now = time.monotonic()
+            for i, w in enumerate(pool):
+                if w.job is None:
+                    continue
+                job, spent = w.job, now - w.started
+                if w.conn in ready or w.conn.poll():
+                    try:
+                        status, result = w.conn.recv()
+                    except (EOFError, OSError):
+                        status, result = "died", None
+                    if status != "died":
+                        w.job = None
+                        yield Finished(job, result, None if status == "ok" else status, spent)
+                        continue
+                elif w.proc.sentinel not in ready and not (
+                    limits.timeout is not None and spent > limits.timeout + limits.grace
+                ):
+                    continue
+                # The worker died or overran: replace it and report its job.
+                w.stop()
+                code = w.proc.exitcode
+                if w.proc.sentinel in ready or (code is not None and code != -signal.SIGKILL):
+                    why = f"died: worker exit status {code}" if code is None or code >= 0 else (
+                        f"died: worker killed by signal {-code} ({signal.Signals(-code).name})"
+                    )
+                else:
+                    why = "timeout"
+                pool[i] = _Worker(ctx, work, limits.memory_mb)
+                yield Finished(job, None, why, spent)
+    finally:
+        for w in pool:
+            try:
+                if w.proc.is_alive() and w.job is None:
+                    w.conn.send(None)
+            except OSError:
+                pass
+        for w in pool:
+            w.proc.join(timeout=1.0)
+            w.stop()

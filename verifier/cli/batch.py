@@ -1,0 +1,243 @@
+"""`verifier batch`: litmus trees against their recorded expectations, in parallel, for CI.
+
+Rows stream to every sink as they finish: the JSON-lines file (flushed per row, so a killed
+batch loses nothing and `--resume` picks up where it stopped), herd's format on stdout,
+Graphviz pictures, and the progress display.  The JUnit file and the summary come last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO
+
+from verifier.analyses.registry import ModelSpec, resolve_model
+from verifier.batch.discover import discover
+from verifier.batch.run import default_workers, execute, key_of, plan, read_rows
+from verifier.errors import InputError, UsageError
+from verifier.reports.dot import write_dot
+from verifier.reports.herd import herd_block
+from verifier.reports.junit import junit_xml
+from verifier.reports.rows import Row
+
+EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT, EXIT_UNKNOWN = 0, 1, 2, 3
+OUTCOMES = ("pass", "forgiven", "fail", "unjudged", "unknown", "unsupported", "error")
+
+
+def add_parser(sub: argparse._SubParsersAction, model_help: str) -> None:  # type: ignore[type-arg]
+    b = sub.add_parser("batch", help="check litmus trees against their recorded expectations, in parallel")
+    b.add_argument("paths", nargs="+", metavar="PATH", help="files, directories (recursively: *.litmus) or globs")
+    b.add_argument("--model", default="sc", help=model_help)
+    b.add_argument("--target", default=None, help="with a .cat file: how C tests compile (a kernel-c.tbl column)")
+    b.add_argument("-j", "--jobs", type=int, default=None, metavar="N", help="worker processes (default: one per core)")
+    b.add_argument("--timeout", type=float, default=120.0, metavar="S",
+                   help="wall-clock seconds per (file, model); Unknown past it (default 120; 0: none)")
+    b.add_argument("--memory", type=int, default=2048, metavar="MB",
+                   help="address-space cap per worker; Unknown past it (default 2048; 0: none)")
+    b.add_argument("--json", metavar="FILE", help="stream one JSON row per (file, model) to FILE")
+    b.add_argument("--junit", metavar="FILE", help="write JUnit XML to FILE at the end")
+    b.add_argument("--resume", metavar="FILE",
+                   help="skip the (file, model) pairs FILE already holds (default --json FILE: append to it)")
+    b.add_argument("--herd", action="store_true", help="print herd7's output format on stdout (implies --states)")
+    b.add_argument("--states", action="store_true", help="enumerate every reachable final state")
+    b.add_argument("--dot-dir", metavar="DIR", help="write a Graphviz picture of each witness into DIR")
+    b.add_argument("-q", "--quiet", action="store_true", help="no per-test progress, only the summary")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except UsageError as e:
+        print(f"verifier: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _models(spec: str, target: str | None) -> list[tuple[str, ModelSpec]]:
+    out = []
+    for name in (m.strip() for m in spec.split(",")):
+        if name:
+            try:
+                out.append((name, resolve_model(name, target)))
+            except InputError as e:
+                raise UsageError(str(e)) from None
+    if not out:
+        raise UsageError("--model names no model")
+    return out
+
+
+def _run(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    models = _models(args.model, args.target)
+    files, missing = discover(args.paths)
+    if missing:
+        raise UsageError(f"no litmus files at {', '.join(missing)}")
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("-j needs at least 1")
+    json_path = args.json or args.resume
+    resumed: list[Row] = []
+    if args.resume:
+        same = json_path is not None and os.path.abspath(json_path) == os.path.abspath(args.resume)
+        resumed = read_rows(args.resume, repair=same)
+    timeout = args.timeout or None
+    memory = args.memory or None
+    done = {key_of(r) for r in resumed}
+    p = plan(files, models, target=args.target, states=args.states or args.herd,
+             timeout=timeout, memory_mb=memory, done=done)
+    workers = args.jobs or default_workers()
+
+    json_out: IO[str] | None = None
+    if json_path:
+        appending = args.resume is not None and os.path.abspath(json_path) == os.path.abspath(args.resume)
+        json_out = open(json_path, "a" if appending else "w")  # noqa: SIM115 - closed below
+        if not appending:
+            for r in resumed:  # a fresh --json file holds the whole batch
+                json_out.write(json.dumps(r) + "\n")
+            json_out.flush()
+    info = sys.stderr
+    summary_out = sys.stderr if args.herd else sys.stdout
+    progress = Progress(len(p.tasks) + len(p.rows), info, quiet=args.quiet)
+    pictures = _Pictures(Path(args.dot_dir)) if args.dot_dir else None
+    rows = list(resumed)
+    try:
+        for row in execute(p, workers=workers, timeout=timeout, memory_mb=memory):
+            if json_out is not None:
+                json_out.write(json.dumps(row) + "\n")
+                json_out.flush()
+            if args.herd:
+                sys.stdout.write(herd_block(row))
+                sys.stdout.flush()
+            if pictures is not None:
+                pictures.add(row)
+            rows.append(row)
+            progress.add(row)
+    except KeyboardInterrupt:
+        progress.close()
+        print("verifier: interrupted; the rows so far are kept (use --resume to go on)", file=sys.stderr)
+        return 130
+    finally:
+        if json_out is not None:
+            json_out.close()
+    progress.close()
+    elapsed = time.monotonic() - started
+    if args.junit:
+        Path(args.junit).write_text(junit_xml(rows, seconds=elapsed))
+    if pictures is not None and pictures.notes:
+        more = len(pictures.notes) - 1
+        print(pictures.notes[0] + (f" (and {more} more like it)" if more else ""), file=info)
+    print(summary(rows, elapsed=elapsed, workers=workers, skipped=p.skipped, resumed=len(resumed)),
+          file=summary_out, flush=True)
+    return exit_status(rows)
+
+
+def exit_status(rows: Sequence[Row]) -> int:
+    """0: every judged test matches; 1: a mismatch or an error row; 3: otherwise unknowns
+    (or unsupported tests) remain."""
+    counts = Counter(r.get("outcome") for r in rows)
+    if counts["fail"] or counts["error"]:
+        return EXIT_FAIL
+    if counts["unknown"] or counts["unsupported"]:
+        return EXIT_UNKNOWN
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- progress
+
+
+class Progress:
+    """A bar on a terminal; a plain line per row otherwise (CI logs)."""
+
+    def __init__(self, total: int, out: IO[str], *, quiet: bool) -> None:
+        self.total, self.out, self.quiet = total, out, quiet
+        self.tty = out.isatty()
+        self.counts: Counter[str] = Counter()
+        self.start = time.monotonic()
+        self.last_draw = 0.0
+
+    def add(self, row: Row) -> None:
+        self.counts[str(row.get("outcome"))] += 1
+        if self.quiet:
+            return
+        if not self.tty:
+            print(row_line(row), file=self.out, flush=True)
+            return
+        now = time.monotonic()
+        if now - self.last_draw > 0.1 or sum(self.counts.values()) == self.total:
+            self.last_draw = now
+            self._draw(now)
+
+    def _draw(self, now: float) -> None:
+        done = sum(self.counts.values())
+        width = 24
+        filled = width * done // max(1, self.total)
+        bar = "=" * filled + (">" if filled < width else "") + " " * max(0, width - filled - 1)
+        c = self.counts
+        self.out.write(f"\r[{bar}] {done}/{self.total}  pass {c['pass'] + c['forgiven']}  fail {c['fail']}"
+                       f"  unknown {c['unknown']}  error {c['error'] + c['unsupported']}  {now - self.start:.1f}s ")
+        self.out.flush()
+
+    def close(self) -> None:
+        if self.tty and not self.quiet and self.total:
+            self.out.write("\n")
+            self.out.flush()
+
+
+def row_line(row: Row) -> str:
+    outcome = str(row.get("outcome"))
+    what = row.get("observation") or ""
+    if row.get("expected") is not None:
+        what += f" (expected {row['expected']})"
+    if outcome in ("error", "unsupported", "unknown") and row.get("note"):
+        what = f"{what} {row['note']}".strip()
+    return f"{outcome.upper():<11} {row['model']:<8} {row['file']}  {what}  {row.get('seconds', 0):.3f}s"
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def summary(rows: Sequence[Row], *, elapsed: float, workers: int, skipped: int, resumed: int) -> str:
+    counts = Counter(str(r.get("outcome")) for r in rows)
+    lines = [f"batch: {len(rows)} (file, model) pairs in {elapsed:.1f}s on {workers} worker(s)"
+             + (f"; {resumed} from the resumed file" if resumed else "")
+             + (f"; {skipped} skipped (model does not apply to the dialect)" if skipped else "")]
+    lines.append("  " + "  ".join(f"{o} {counts[o]}" for o in OUTCOMES))
+    for title, outcome in (("mismatches", "fail"), ("errors", "error"), ("unsupported", "unsupported"),
+                           ("unknown", "unknown")):
+        bad = sorted((r for r in rows if r.get("outcome") == outcome), key=key_of)
+        if bad:
+            lines.append(f"{title}:")
+            lines.extend(f"  {r['file']} [{r['model']}]: {r.get('note')}" for r in bad)
+    timed = sorted((r for r in rows if isinstance(r.get("seconds"), (int, float))), key=lambda r: -r["seconds"])
+    if timed:
+        lines.append("slowest:")
+        lines.extend(f"  {r['seconds']:8.3f}s  {r['file']} [{r['model']}]" for r in timed[:5])
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- pictures
+
+
+class _Pictures:
+    """One Graphviz file per witness, named after the test and model."""
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
+        self.used: set[str] = set()
+        self.notes: list[str] = []
+
+    def add(self, row: Row) -> None:
+        if row.get("witness") is None:
+            return
+        stem = "".join(ch if ch.isalnum() or ch in "+-_." else "_" for ch in f"{row['test']}.{row['model']}")
+        name, n = stem, 1
+        while name in self.used:
+            n += 1
+            name = f"{stem}-{n}"
+        self.used.add(name)
+        self.notes.extend(write_dot(row, self.folder / f"{name}.dot"))
