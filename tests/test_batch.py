@@ -222,3 +222,21 @@ def test_progress_bar_on_a_terminal_and_lines_otherwise() -> None:
     lines = plain.getvalue().splitlines()
     assert len(lines) == 2 and lines[0].startswith("PASS") and lines[1].startswith("FAIL")
     assert "Sometimes (expected Never)" in lines[1]
+
+
+def test_resume_into_another_file_holds_the_whole_batch(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    for name in ("a", "b", "c"):
+        _write(tree, f"{name}.litmus", SB)
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    assert main(["batch", str(tree / "a.litmus"), "--json", str(first), "-q"]) == 0
+    # A half-written last line (a killed batch) is ignored and, when appending, cut off.
+    with first.open("a") as f:
+        f.write('{"file": "half')
+    assert main(["batch", str(tree), "--resume", str(first), "--json", str(second), "-q"]) == 0
+    assert [Path(r["file"]).name for r in _rows(second)][0] == "a.litmus"
+    assert sorted(Path(r["file"]).name for r in _rows(second)) == ["a.litmus", "b.litmus", "c.litmus"]
+    assert first.read_text().endswith('"half')  # not ours to repair: it is not being appended to
+    assert main(["batch", str(tree), "--resume", str(first), "-q"]) == 0
+    assert sorted(Path(r["file"]).name for r in _rows(first)) == ["a.litmus", "b.litmus", "c.litmus"]
