@@ -58,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
 
 
-def _models(spec: str, target: str | None) -> list[tuple[str, ModelSpec]]:
+def models_of(spec: str, target: str | None) -> list[tuple[str, ModelSpec]]:
+    """The models a comma-separated list names, each with the name it was given by."""
     out = []
     for name in (m.strip() for m in spec.split(",")):
         if name:
@@ -73,7 +74,7 @@ def _models(spec: str, target: str | None) -> list[tuple[str, ModelSpec]]:
 
 def _run(args: argparse.Namespace) -> int:
     started = time.monotonic()
-    models = _models(args.model, args.target)
+    models = models_of(args.model, args.target)
     files, missing = discover(args.paths)
     if missing:
         raise UsageError(f"no litmus files at {', '.join(missing)}")

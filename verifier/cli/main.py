@@ -11,7 +11,7 @@ from pathlib import Path
 
 from verifier.analyses.check import Verdict, check
 from verifier.analyses.registry import model_names, resolve_model
-from verifier.cli import batch
+from verifier.cli import batch, compare
 from verifier.errors import InputError, UsageError
 from verifier.frontends import parse_file
 from verifier.reports.dot import write_dot
@@ -44,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--dot", metavar="FILE",
                    help="draw the witness as a Graphviz graph in FILE (and FILE.svg when Graphviz is installed)")
     batch.add_parser(sub, model_help)
+    compare.add_parser(sub)
     return p
 
 
@@ -83,6 +84,8 @@ def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "batch":
         return batch.run(args)
+    if args.command == "compare":
+        return compare.run(args)
     try:
         models = [resolve_model(m.strip(), args.target) for m in args.model.split(",") if m.strip()]
     except (UsageError, InputError) as e:
