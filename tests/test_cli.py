@@ -48,7 +48,7 @@ def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 def test_litmus_library_matches_its_expectations(capsys: pytest.CaptureFixture[str]) -> None:
     """Every file under litmus/ records its answer per model (`Result(model): ...`); check
     each file under every model it names."""
-    files = sorted((ROOT / "litmus").rglob("*.litmus"))
+    files = sorted([*(ROOT / "litmus").rglob("*.litmus"), *(ROOT / "litmus").rglob("*.litmus.yaml")])
     assert len(files) >= 36
     by_models: dict[tuple[str, ...], list[str]] = {}
     for f in files:

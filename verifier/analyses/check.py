@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import z3
 
 from verifier.analyses.judge import Expectation, Outcome, expectation_for, judge
-from verifier.analyses.registry import ModelSpec, all_tags
+from verifier.analyses.registry import ModelSpec, all_tags, validate_expectations
 from verifier.errors import InputError, Pos
 from verifier.events.build import build_events
 from verifier.events.graph import EventGraph
@@ -106,6 +106,7 @@ class Verdict:
 
 def check(test: Litmus, spec: ModelSpec, *, want_states: bool = False, timeout: float | None = None) -> Verdict:
     start = time.monotonic()
+    validate_expectations(test)
     mapping = spec.mapping_for(test.arch, Pos(test.path, 1, 1))
     graph = build_events(test, mapping)
     ex = encode_execution(graph)

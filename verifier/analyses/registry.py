@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -12,6 +13,7 @@ from verifier.cat.parser import load_model
 from verifier.cat.syntax import CatModel
 from verifier.errors import InputError, Pos, UsageError
 from verifier.events.mapping import Mapping, load_table
+from verifier.program.ast import Litmus
 
 
 def encodings_dir() -> Path:
@@ -65,6 +67,23 @@ def _registry() -> dict[str, dict]:  # type: ignore[type-arg]
 
 def model_names() -> list[str]:
     return sorted(_registry())
+
+
+# The kernel's own model (LKMM): not built in yet, but a test may already record its answer.
+KERNEL_MODEL = "lkmm"
+
+
+def validate_expectations(test: Litmus) -> None:
+    """Refuse an expectation for a model nobody knows (a misspelt `x86tso` would otherwise
+    never be judged, silently).  The front end records where each model name was written
+    (`expected_at`) but cannot check it: model names live here, past the front ends."""
+    known = model_names()
+    for model, pos in test.expected_at:
+        if model not in known and model != KERNEL_MODEL:
+            close = difflib.get_close_matches(model, [*known, KERNEL_MODEL], n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise InputError(pos, f"unknown model {model!r} in 'expected' ({hint}known: "
+                             f"{', '.join(sorted([*known, KERNEL_MODEL]))})")
 
 
 @cache

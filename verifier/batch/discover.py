@@ -7,8 +7,9 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-# What a directory contributes: herd-format litmus tests (the project's own format joins here).
-SUFFIXES = (".litmus",)
+# What a directory contributes: herd-format litmus tests and the project's own YAML format
+# (a `.yaml` file named directly is read too, but a directory's other YAML files are not tests).
+SUFFIXES = (".litmus", ".litmus.yaml", ".litmus.yml")
 
 
 def _in_dir(d: Path) -> list[str]:

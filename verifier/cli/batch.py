@@ -32,7 +32,7 @@ OUTCOMES = ("pass", "forgiven", "fail", "unjudged", "unknown", "unsupported", "e
 
 def add_parser(sub: argparse._SubParsersAction, model_help: str) -> None:  # type: ignore[type-arg]
     b = sub.add_parser("batch", help="check litmus trees against their recorded expectations, in parallel")
-    b.add_argument("paths", nargs="+", metavar="PATH", help="files, directories (recursively: *.litmus) or globs")
+    b.add_argument("paths", nargs="+", metavar="PATH", help="files, directories (recursively: *.litmus, *.litmus.yaml) or globs")
     b.add_argument("--model", default="sc", help=model_help)
     b.add_argument("--target", default=None, help="with a .cat file: how C tests compile (a kernel-c.tbl column)")
     b.add_argument("-j", "--jobs", type=int, default=None, metavar="N", help="worker processes (default: one per core)")

@@ -9,8 +9,24 @@ from verifier.frontends.common import blank_comments, header
 from verifier.program.ast import Litmus
 
 
+def is_yaml_path(path: str) -> bool:
+    """A file named `.yaml`/`.yml` is read as the project's YAML format (a directory
+    contributes only `.litmus.yaml`/`.litmus.yml`: see `batch.discover`)."""
+    return path.lower().endswith((".yaml", ".yml"))
+
+
 def parse_text(text: str, path: str) -> Litmus:
-    """Parse a litmus test, choosing the dialect from its header line (`C`, `X86`, ...)."""
+    """Parse a litmus test: the project's YAML format when `path` says `.yaml`/`.yml`,
+    otherwise herd's format with the dialect taken from its header line."""
+    if is_yaml_path(path):
+        from verifier.frontends.yaml_format import parse_yaml
+
+        return parse_yaml(text, path)
+    return parse_herd(text, path)
+
+
+def parse_herd(text: str, path: str) -> Litmus:
+    """Parse a herd-format litmus test, choosing the dialect from its header line (`C`, `X86`, ...)."""
     first = blank_comments(text, path, 0, min(len(text), text.find("\n") + 1 or len(text)))
     arch, _, _ = header(first, path)
     if arch == "C":
@@ -30,7 +46,10 @@ def parse_text(text: str, path: str) -> Litmus:
 
 def dialect_of(path: str) -> str:
     """The dialect a litmus file declares on its header line, without parsing the rest
-    (a batch decides from it which models apply)."""
+    (a batch decides from it which models apply).  A YAML file is read whole: `C` for a
+    `program`, the embedded test's dialect for a `test`."""
+    if is_yaml_path(path):
+        return parse_file(path).arch
     with open(path, "rb") as f:
         head = f.read(4096)
     text = head.decode(errors="replace")  # only the first line matters; parsing checks the rest

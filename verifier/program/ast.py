@@ -323,6 +323,9 @@ class Litmus:
     # Expected observation recorded in the file, per model name; key "" is the kernel's
     # plain `Result:` comment, which applies to every model without its own entry.
     expected: tuple[tuple[str, str], ...] = field(default=())
+    # Where each model name of `expected` was written (the project's YAML format only), so that
+    # an unknown model name is reported at its key; the analyses know the model names.
+    expected_at: tuple[tuple[str, Pos], ...] = ()
 
     def expectation(self, model: str) -> str | None:
         table = dict(self.expected)
