@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_table_over_a_mixed_library(capsys: pytest.CaptureFixture[str]) -> None:
-    files = [str(ROOT / "litmus/gup/fork-wrprotect-vs-gup-pin.litmus"), str(ROOT / "litmus/classic/AArch64-MP.litmus")]
+    files = [str(ROOT / "litmus/gup/fork-wrprotect-vs-gup-pin.litmus.yaml"), str(ROOT / "litmus/classic/AArch64-MP.litmus")]
     assert main(["compare", *files]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].split() == ["test", "sc", "x86-tso", "armv8"]

@@ -34,7 +34,9 @@ class Expectation:
 def expectation_for(test: Litmus, spec: ModelSpec) -> Expectation | None:
     table = dict(test.expected)
     if spec.name in table:
-        return Expectation(table[spec.name], f"Result({spec.name})", False)
+        # A YAML test records its expectations under `expected:`; a herd-format test in comments.
+        source = f"expected.{spec.name}" if dict(test.expected_at) else f"Result({spec.name})"
+        return Expectation(table[spec.name], source, False)
     if "" in table:
         forgiving = test.arch == "C" and spec.kernel_result == "hardware"
         return Expectation(table[""], "Result", forgiving)
