@@ -35,7 +35,7 @@ FAMILIES: dict[int, tuple[str, str]] = {
     3: ("GUP-fast versus zap and page freeing",
         "GUP-fast takes a reference only if the count is not zero and then re-checks the PTE; zap "
         "clears the PTE and then drops the mapping's reference. Either GUP sees the count at zero, "
-        "or it sees the PTE change (the RCU table-freeing part waits for the RCU component)."),
+        "or it sees the PTE change; page tables themselves are freed only after an RCU grace period."),
     4: ("PageAnonExclusive clearing versus GUP-fast",
         "The sharing side clears the PTE, checks for pins, clears AnonExclusive and restores the "
         "PTE; GUP-fast pins, re-checks the PTE and then reads AnonExclusive. A store-buffering pair "

@@ -69,13 +69,9 @@ def test_reference_tree_agrees_with_herd(reference_batch: tuple[int, Path, Path,
         assert row["observation"] == herd["observation"], (key, row, herd["observation"])
         agree += 1
     print(f"batch agrees with herd7 on {agree}/{len(verdicts)} (test, model) pairs")
-    # Every outcome is explained; the only rows without a verdict are the RCU tests.
-    assert {r["outcome"] for r in rows} <= {"pass", "forgiven", "unjudged", "unsupported", "fail"}
-    unsupported = sorted({r["file"] for r in rows if r["outcome"] == "unsupported"})
-    assert all("rcu" in r["note"].lower() for r in rows if r["outcome"] == "unsupported"), unsupported
-    fails = [r for r in rows if r["outcome"] == "fail"]
-    assert not fails, fails
-    assert code == 3, log  # only unsupported rows keep it from 0
+    # Every pair has a verdict (RCU included), and none contradicts the file's expectation.
+    assert {r["outcome"] for r in rows} <= {"pass", "forgiven", "unjudged"}, log
+    assert code == 0, log
 
 
 @needs_reference
@@ -173,7 +169,7 @@ def test_killed_batch_resumes_without_loss_or_duplicates(tmp_path: Path) -> None
     assert complete.count(b"\n") >= 40
     r = subprocess.run(cmd + ["--resume", str(out)], cwd=ROOT, capture_output=True, text=True, check=False,
                        timeout=600)
-    assert r.returncode == 3, r.stdout + r.stderr
+    assert r.returncode == 0, r.stdout + r.stderr
     after = out.read_bytes()
     assert after.startswith(complete), "an earlier line changed"
     rows = _rows(out)

@@ -109,7 +109,7 @@ BAD = {
     "bad condition": (SB.replace("exists (0:r0=0 /\\ 1:r0=0)", "exists (0:r0=)"), r"expected a value"),
     "missing condition": (SB.replace("exists (0:r0=0 /\\ 1:r0=0)", ""), r"missing final condition"),
     "undefined register": (SB.replace("WRITE_ONCE(*x, 1);", "WRITE_ONCE(*x, r7);"), r"undefined name 'r7'"),
-    "rcu is named": (SB.replace("WRITE_ONCE(*x, 1);", "rcu_read_lock();"), r"unsupported primitive 'rcu_read_lock'"),
+    "srcu is named": (SB.replace("WRITE_ONCE(*x, 1);", "srcu_read_lock(x);"), r"unsupported primitive 'srcu_read_lock'"),
     "x86 unknown instruction": ("X86 T\n{ }\n P0 ;\n FROB [x],$1 ;\nexists ([x]=1)\n", r"unsupported X86 instruction"),
 }
 

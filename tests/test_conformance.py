@@ -85,7 +85,8 @@ def test_agrees_with_herd(rec: dict[str, Any]) -> None:
 
 def _c_files() -> list[str]:
     files = sorted({r["file"] for r in _records() if r["arch"] == "C"})
-    return [f for f in files if not _uses_rcu(REFERENCE / f)]
+    # RCU has a meaning on every model now (encodings/rcu.cat); only SRCU is still refused.
+    return [f for f in files if "srcu" not in (REFERENCE / f).read_text()]
 
 
 def _herd(file: str, model: str) -> dict[str, Any] | None:

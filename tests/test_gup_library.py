@@ -22,7 +22,7 @@ MODELS = ("sc", "x86-tso", "armv8")
 FIXED = {
     1: ["fork-wrprotect-vs-gup-pin+mbs"],
     2: ["seqcount-fork-vs-gup+mb"],
-    3: ["thp-collapse-vs-gup+pmd-recheck", "zap-vs-gup-speculative-ref"],
+    3: ["thp-collapse-vs-gup+pmd-recheck", "zap-vs-gup-speculative-ref", "rcu-table-free-vs-gup-walk"],
     4: ["anonexcl-share-vs-gup+fix"],
     5: ["mkclean-pinflag-vs-gup+wmb"],
     6: ["ptep-lockless-vs-set+barriers"],
@@ -38,6 +38,8 @@ BUGGY = {
     "seqcount-fork-vs-gup": ("armv8",),
     # Before 70cbc3cc78a9 (no PMD re-check): racy everywhere.
     "thp-collapse-vs-gup": ("sc", "x86-tso", "armv8"),
+    # The IRQs-off walk against table freeing with a barrier instead of the grace period.
+    "rcu-table-free-vs-gup-walk-nogp": ("sc", "x86-tso", "armv8"),
     # 6c287605fd56 before 088b8aa537c2: arm64 only.
     "anonexcl-share-vs-gup": ("armv8",),
     # Glisse's proposal without smp_wmb(): arm64 only; the check-then-act: no barrier helps.

@@ -17,7 +17,7 @@ import re
 from typing import TypeVar
 
 from verifier.errors import InputError, Pos, Unsupported
-from verifier.frontends.c_expr import KEYWORDS, RCU, THREAD, Cursor, ThreadParser, tokenize
+from verifier.frontends.c_expr import KEYWORDS, PRIMITIVES, RCU, THREAD, Cursor, ThreadParser, tokenize
 from verifier.frontends.common import (
     blank_comments,
     header,
@@ -80,8 +80,9 @@ def _parse(text: str, path: str) -> Litmus:
     toks = tokenize(text, init.end)
     for k, t in enumerate(toks[:-1]):
         # RCU is refused up front so that the first RCU primitive is named, whatever else is wrong.
-        if t.kind == "id" and RCU.fullmatch(t.text) and toks[k + 1].text == "(":
-            raise Unsupported(pos_of(text, t.offset, path), f"unsupported primitive '{t.text}' (RCU is not supported yet)")
+        if t.kind == "id" and RCU.fullmatch(t.text) and t.text not in PRIMITIVES and toks[k + 1].text == "(":
+            raise Unsupported(pos_of(text, t.offset, path), f"unsupported primitive '{t.text}' (only rcu_read_lock, "
+                              "rcu_read_unlock, synchronize_rcu, rcu_dereference and rcu_assign_pointer are supported)")
     cur = Cursor(text, toks, path)
     threads: list[Thread] = []
     registers: list[set[str]] = []

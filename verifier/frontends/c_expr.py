@@ -128,6 +128,14 @@ def _table() -> dict[str, Prim]:
                       "smp_mb__after_spinlock": "after-spinlock",
                       "smp_mb__after_unlock_lock": "after-unlock-lock"}.items():
         p[name] = Prim("fence", (), cls, returns=False)
+    # RCU: read-side critical sections and grace periods are fences the models give meaning
+    # to (encodings/rcu.cat); rcu_dereference is READ_ONCE (its ordering is the address
+    # dependency), rcu_assign_pointer a release store, as in the kernel's own model.
+    for name, cls in {"rcu_read_lock": "rcu-lock", "rcu_read_unlock": "rcu-unlock",
+                      "synchronize_rcu": "sync-rcu"}.items():
+        p[name] = Prim("fence", (), cls, returns=False)
+    p["rcu_dereference"] = Prim("load", ("star",), "once")
+    p["rcu_assign_pointer"] = Prim("store", ("star", "val"), "release", returns=False)
     p["spin_lock"] = Prim("rmw", ("ptr",), "lock",
                           lambda v: (ONE, OLD, None, BinOp("==", OLD, ZERO)), returns=False)
     p["spin_trylock"] = Prim("rmw", ("ptr",), "trylock",
@@ -456,8 +464,9 @@ class ThreadParser:
         temporary holding the value (None when unused or void)."""
         cur = self.cur
         name = t.text
-        if RCU.fullmatch(name):
-            raise unsupported(cur.error(t, f"unsupported primitive '{name}' (RCU is not supported yet)"))
+        if RCU.fullmatch(name) and name not in PRIMITIVES:
+            raise unsupported(cur.error(t, f"unsupported primitive '{name}' (only rcu_read_lock, rcu_read_unlock, "
+                                           "synchronize_rcu, rcu_dereference and rcu_assign_pointer are supported)"))
         prim = PRIMITIVES.get(name)
         if prim is None:
             what = "thread header" if THREAD.fullmatch(name) else "primitive"
