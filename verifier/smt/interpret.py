@@ -57,10 +57,20 @@ class RelV:
 class FunV:
     params: tuple[str, ...]
     body: CatExpr
-    env: dict[str, Value]
+    env: dict[str, Value | _Lazy]
 
 
 Value = SetV | RelV | FunV
+
+
+@dataclass
+class _Lazy:
+    """A `let` binding evaluated when first used: a model may define relations (a transitive
+    closure for RCU, say) that a test without the events they concern never needs."""
+
+    expr: CatExpr
+    env: dict[str, Value | _Lazy]
+    value: Value | None = None
 
 
 @dataclass
@@ -95,7 +105,7 @@ class _Interp:
     def __init__(self, ex: Execution, tags: frozenset[str]) -> None:
         self.ex = ex
         self.s = ex.script
-        self.env: dict[str, Value] = {}
+        self.env: dict[str, Value | _Lazy] = {}
         g = ex.graph
         self.events = [e.eid for e in g.events]
         self.guard = ex.guard
@@ -188,7 +198,16 @@ class _Interp:
 
     def lookup(self, name: str, pos: Pos) -> Value:
         if name in self.env:
-            return self.env[name]
+            v = self.env[name]
+            if isinstance(v, _Lazy):
+                if v.value is None:
+                    saved, self.env = self.env, v.env
+                    try:
+                        v.value = self.eval(v.expr)
+                    finally:
+                        self.env = saved
+                return v.value
+            return v
         if name in self.builtins:
             if name not in self.builtin_values:  # computed once, whatever the scope
                 self.builtin_values[name] = self.builtins[name]()
@@ -203,10 +222,28 @@ class _Interp:
         # Every binding of `let ... and ...` sees the environment before the statement, and a
         # function keeps that environment (lexical scope: later rebindings do not reach it).
         before = dict(self.env)
-        values: dict[str, Value] = {}
+        values: dict[str, Value | _Lazy] = {}
         for b in s.bindings:
-            values[b.name] = FunV(b.params, b.body, before) if b.params is not None else self.eval(b.body)
+            # Names are checked now, values computed when used (an unbound name is an error
+            # even in a binding no check needs).
+            self._check_names(b.body, set(before) | set(b.params or ()))
+            values[b.name] = FunV(b.params, b.body, before) if b.params is not None else _Lazy(b.body, before)
         self.env.update(values)
+
+    def _check_names(self, e: CatExpr, bound: set[str]) -> None:
+        if isinstance(e, Name):
+            if e.id not in bound and e.id not in self.builtins:
+                raise InputError(e.pos, f"unbound name '{e.id}' in model")
+        elif isinstance(e, (Bracket, Complement, Postfix)):
+            self._check_names(e.arg, bound)
+        elif isinstance(e, Binary):
+            self._check_names(e.left, bound)
+            self._check_names(e.right, bound)
+        elif isinstance(e, Call):
+            if e.fn not in ("domain", "range") and e.fn not in bound and e.fn not in self.builtins:
+                raise InputError(e.pos, f"unbound name '{e.fn}' in model")
+            for a in e.args:
+                self._check_names(a, bound)
 
     def check(self, c: Check, out: Interpretation) -> None:
         expr = c.expr
@@ -297,7 +334,11 @@ class _Interp:
         return RelV({(x, x): self.guard[x] for x in self.events})
 
     def _binary(self, e: Binary) -> Value:
-        a, b = self.eval(e.left), self.eval(e.right)
+        a = self.eval(e.left)
+        if e.op in (";", "&") and isinstance(a, (SetV, RelV)) and not a.terms:
+            # Empty on the left: so is the result, whatever the right side would cost.
+            return a
+        b = self.eval(e.right)
         if e.op == "*":
             sa, sb = self.as_set(a, e.pos), self.as_set(b, e.pos)
             out = {(x, y): and_(tx, ty) for x, tx in sa.terms.items() for y, ty in sb.terms.items()}
