@@ -236,3 +236,16 @@ def test_resume_into_another_file_holds_the_whole_batch(tmp_path: Path) -> None:
     assert first.read_text().endswith('"half')  # not ours to repair: it is not being appended to
     assert main(["batch", str(tree), "--resume", str(first), "-q"]) == 0
     assert sorted(Path(r["file"]).name for r in _rows(first)) == ["a.litmus", "b.litmus", "c.litmus"]
+
+
+def test_unwritable_outputs_exit_2_without_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sb = _write(tmp_path, "SB.litmus", SB)
+    blocker = _write(tmp_path, "file", "")
+    for args in (["--json", str(blocker / "rows.jsonl")], ["--junit", str(blocker / "j.xml")],
+                 ["--dot-dir", str(blocker / "pics")]):
+        assert main(["batch", str(sb), "-q", *args]) == 2
+        err = capsys.readouterr().err
+        assert "cannot write" in err and "Traceback" not in err
+    racy = _write(tmp_path, "SB-racy.litmus", SB.replace("smp_mb(); ", ""))
+    assert main(["check", str(racy), "--model", "x86-tso", "--dot", str(blocker / "w.dot")]) == 2
+    assert "cannot write" in capsys.readouterr().err

@@ -21,7 +21,7 @@ from verifier.analyses.registry import ModelSpec, resolve_model
 from verifier.batch.discover import discover
 from verifier.batch.run import default_workers, execute, key_of, plan, read_rows
 from verifier.errors import InputError, UsageError
-from verifier.reports.dot import write_dot
+from verifier.reports.dot import picture_stem, write_dot
 from verifier.reports.herd import herd_block
 from verifier.reports.junit import junit_xml
 from verifier.reports.rows import Row
@@ -55,6 +55,9 @@ def run(args: argparse.Namespace) -> int:
         return _run(args)
     except UsageError as e:
         print(f"verifier: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as e:  # an output file or folder that cannot be written
+        print(f"verifier: cannot write {e.filename}: {e.strerror}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
 
@@ -235,7 +238,7 @@ class _Pictures:
     def add(self, row: Row) -> None:
         if row.get("witness") is None:
             return
-        stem = "".join(ch if ch.isalnum() or ch in "+-_." else "_" for ch in f"{row['test']}.{row['model']}")
+        stem = picture_stem(row)
         name, n = stem, 1
         while name in self.used:
             n += 1

@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from verifier.analyses.check import Verdict, check
-from verifier.analyses.registry import model_names, resolve_model
+from verifier.analyses.registry import model_names
 from verifier.cli import batch, compare
 from verifier.errors import InputError, UsageError
 from verifier.frontends import parse_file
-from verifier.reports.dot import write_dot
+from verifier.reports.dot import picture_stem, write_dot
 from verifier.reports.rows import verdict_json
 from verifier.reports.text import row_text
 
@@ -65,8 +65,7 @@ def _draw(path: Path, rows: list[dict]) -> None:  # type: ignore[type-arg]
     for row in rows:
         target = path
         if len(rows) > 1:
-            tag = "".join(ch if ch.isalnum() or ch in "+-_." else "_" for ch in f"{row['test']}.{row['model']}")
-            target = path.with_name(f"{path.stem}.{tag}{path.suffix or '.dot'}")
+            target = path.with_name(f"{path.stem}.{picture_stem(row)}{path.suffix or '.dot'}")
         for note in write_dot(row, target):
             print(note, file=sys.stderr)
 
@@ -87,7 +86,7 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.command == "compare":
         return compare.run(args)
     try:
-        models = [resolve_model(m.strip(), args.target) for m in args.model.split(",") if m.strip()]
+        models = [spec for _, spec in batch.models_of(args.model, args.target)]
     except (UsageError, InputError) as e:
         print(f"verifier: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -141,7 +140,11 @@ def _main(argv: Sequence[str] | None) -> int:
             elif not passed(v):
                 failed = True
     if args.dot:
-        _draw(Path(args.dot), drawn)
+        try:
+            _draw(Path(args.dot), drawn)
+        except OSError as e:
+            print(f"verifier: cannot write {e.filename}: {e.strerror}", file=sys.stderr)
+            return EXIT_BAD_INPUT
     if bad:
         return EXIT_BAD_INPUT
     if failed:

@@ -165,3 +165,8 @@ def write_dot(row: Row, path: Path) -> list[str]:
         first = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[0]
         return [f"note: Graphviz 'dot' failed on {path}: {first}; wrote {path} only"]
     return []
+
+
+def picture_stem(row: Row) -> str:
+    """A file-name stem for a row's picture: `TEST.MODEL`, with unsafe characters replaced."""
+    return "".join(ch if ch.isalnum() or ch in "+-_." else "_" for ch in f"{row['test']}.{row['model']}")
