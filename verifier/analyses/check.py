@@ -119,8 +119,8 @@ def check(test: Litmus, spec: ModelSpec, *, want_states: bool = False, timeout: 
         ex.script.add(eq(name, _obs_term(ex, o, test)))
         obs_names.append(name)
     if test.filter is not None:
-        ex.script.add(_prop_term(ex, test.filter, test))
-    cond = _prop_term(ex, test.condition.prop, test)
+        ex.script.add(prop_term(ex, test.filter, test))
+    cond = prop_term(ex, test.condition.prop, test)
     solver = z3.Solver()
     solver.from_string(ex.script.text())
     deadline = None if timeout is None else start + timeout
@@ -292,7 +292,7 @@ def _value_code(ex: Execution, v: Value, test: Litmus) -> int:
     return ex.addr_code[v]
 
 
-def _prop_term(ex: Execution, p: Prop, test: Litmus) -> str:
+def prop_term(ex: Execution, p: Prop, test: Litmus) -> str:
     if isinstance(p, Atom):
         return eq(_obs_term(ex, p.obs, test), num(_value_code(ex, p.value, test)))
     if isinstance(p, PTrue):
@@ -300,13 +300,13 @@ def _prop_term(ex: Execution, p: Prop, test: Litmus) -> str:
     if isinstance(p, PFalse):
         return F
     if isinstance(p, PNot):
-        return not_(_prop_term(ex, p.arg, test))
+        return not_(prop_term(ex, p.arg, test))
     if isinstance(p, PAnd):
-        return and_(*(_prop_term(ex, a, test) for a in p.args))
+        return and_(*(prop_term(ex, a, test) for a in p.args))
     if isinstance(p, POr):
-        return or_(*(_prop_term(ex, a, test) for a in p.args))
+        return or_(*(prop_term(ex, a, test) for a in p.args))
     if isinstance(p, PImplies):
-        return implies(_prop_term(ex, p.left, test), _prop_term(ex, p.right, test))
+        return implies(prop_term(ex, p.left, test), prop_term(ex, p.right, test))
     raise TypeError(p)
 
 

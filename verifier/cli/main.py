@@ -11,7 +11,7 @@ from pathlib import Path
 
 from verifier.analyses.check import Verdict, check
 from verifier.analyses.registry import model_names
-from verifier.cli import batch, compare
+from verifier.cli import batch, compare, fences
 from verifier.errors import InputError, UsageError
 from verifier.frontends import parse_file
 from verifier.reports.dot import picture_stem, write_dot
@@ -45,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="draw the witness as a Graphviz graph in FILE (and FILE.svg when Graphviz is installed)")
     batch.add_parser(sub, model_help)
     compare.add_parser(sub)
+    fences.add_parsers(sub, model_help)
     return p
 
 
@@ -85,6 +86,10 @@ def _main(argv: Sequence[str] | None) -> int:
         return batch.run(args)
     if args.command == "compare":
         return compare.run(args)
+    if args.command == "fences":
+        return fences.run_fences(args)
+    if args.command == "explain":
+        return fences.run_explain(args)
     try:
         models = [spec for _, spec in batch.models_of(args.model, args.target)]
     except (UsageError, InputError) as e:

@@ -23,6 +23,7 @@ from verifier.events.sym import (
     SAddr,
     SChoice,
     SConst,
+    SPick,
     SRead,
     Sym,
     binop,
@@ -50,6 +51,7 @@ from verifier.program.ast import (
     Load,
     LocAddr,
     Old,
+    Pick,
     Reg,
     Rmw,
     Store,
@@ -139,7 +141,39 @@ def build_events(test: Litmus, mapping: Mapping) -> EventGraph:
         pick_addr=deps("pick_addr"),
         pick_data=deps("pick_data"),
         choices=acc.choices,
+        picks=tuple(sorted(_picks(test))),
     )
+
+
+def _picks(test: Litmus) -> set[int]:
+    """The analysis choices (`Pick`) the test mentions: each becomes a Boolean of the encoding."""
+    out: set[int] = set()
+
+    def expr(e: object) -> None:
+        if isinstance(e, Pick):
+            out.add(e.index)
+        elif isinstance(e, BinOp):
+            expr(e.left)
+            expr(e.right)
+        elif isinstance(e, UnOp):
+            expr(e.arg)
+        elif isinstance(e, Ite):
+            expr(e.cond)
+            expr(e.then)
+            expr(e.other)
+
+    def block(body: tuple[Instr, ...]) -> None:
+        for i in body:
+            if isinstance(i, If):
+                expr(i.cond)
+                block(i.then)
+                block(i.other)
+            elif isinstance(i, Branch):
+                expr(i.cond)
+
+    for t in test.threads:
+        block(t.body)
+    return out
 
 
 # --------------------------------------------------------------------------- expressions
@@ -164,6 +198,8 @@ def _eval(e: Expr, env: Env, old: Val | None) -> Val:
         return Val(unop(e.op, a.sym), a.deps, a.picks)
     if isinstance(e, Ite):
         return select(_eval(e.cond, env, old), _eval(e.then, env, old), _eval(e.other, env, old))
+    if isinstance(e, Pick):
+        return Val(SPick(e.index))
     raise TypeError(f"not an expression: {e!r}")
 
 

@@ -67,6 +67,8 @@ class EventGraph:
     pick_addr: tuple[Dep, ...] = ()
     pick_data: tuple[Dep, ...] = ()
     choices: int = 0
+    # The analysis choices (`SPick` indices) the events mention: fence synthesis only.
+    picks: tuple[int, ...] = ()
 
     def event(self, eid: int) -> Event:
         return self.events[eid]

@@ -38,6 +38,13 @@ class SChoice:
 
 
 @dataclass(frozen=True)
+class SPick:
+    """An analysis's free Boolean choice `index` (see `program.ast.Pick`): 1 if made, else 0."""
+
+    index: int
+
+
+@dataclass(frozen=True)
 class SBin:
     op: str
     left: Sym
@@ -57,7 +64,7 @@ class SIte:
     other: Sym
 
 
-Sym = SConst | SAddr | SRead | SChoice | SBin | SUn | SIte
+Sym = SConst | SAddr | SRead | SChoice | SPick | SBin | SUn | SIte
 
 TRUE = SConst(1)
 FALSE = SConst(0)
@@ -137,8 +144,11 @@ def ite(c: Sym, a: Sym, b: Sym) -> Sym:
 
 
 def is_boolean(s: Sym) -> bool:
-    return (isinstance(s, SBin) and s.op in BOOLEAN_OPS) or (isinstance(s, SUn) and s.op == "!") or (
-        isinstance(s, SConst) and s.value in (0, 1)
+    return (
+        (isinstance(s, SBin) and s.op in BOOLEAN_OPS)
+        or (isinstance(s, SUn) and s.op == "!")
+        or (isinstance(s, SConst) and s.value in (0, 1))
+        or isinstance(s, SPick)
     )
 
 

@@ -62,6 +62,8 @@ class FenceSite:
     thread: int
     after_line: int
     pos: Pos
+    # The same line counted in the YAML file (where the test's instructions say they are).
+    file_line: int = 0
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,7 @@ def read_yaml(text: str, path: str) -> YamlTest:
     if style == "test" and test.name != name:
         raise doc.error(name_node, f"'name' is {name!r} but the embedded test's header says {test.name!r}")
     test = dataclasses.replace(test, expected=expected, expected_at=expected_at)
-    fences = _fences(doc, top["fences"][1], test, synth, first) if "fences" in top else ()
+    fences = _fences(doc, top["fences"][1], test, synth, first, _mover(doc.path, where)) if "fences" in top else ()
     return YamlTest(test, description, provenance, family, fences, style, str(body_node.value))
 
 
@@ -379,7 +381,9 @@ def _remap(obj: T, move: Callable[[Pos], Pos]) -> T:
     return obj
 
 
-def _fences(doc: _Doc, node: Node, test: Litmus, synth: str, first: int) -> tuple[FenceSite, ...]:
+def _fences(
+    doc: _Doc, node: Node, test: Litmus, synth: str, first: int, move: Callable[[Pos], Pos]
+) -> tuple[FenceSite, ...]:
     """Fence sites: names, and a thread and program line that exist (checked here, so that
     fence synthesis can trust them)."""
     if test.arch != "C":
@@ -405,7 +409,7 @@ def _fences(doc: _Doc, node: Node, test: Litmus, synth: str, first: int) -> tupl
             inside = f"lines {lo} to {hi - 1}" if hi > lo else "none: its body is on one line"
             raise doc.error(keys["after_line"][1], f"fence {name!r}: line {line} of the program is not inside "
                             f"the body of P{tid} (after_line may be {inside})")
-        out.append(FenceSite(name, tid, line, doc.pos(item)))
+        out.append(FenceSite(name, tid, line, doc.pos(item), move(Pos(doc.path, line + first - 1, 1)).line))
     return tuple(out)
 
 

@@ -78,7 +78,17 @@ class Ite:
     other: Expr
 
 
-Expr = Const | LocAddr | Reg | Old | BinOp | UnOp | Ite
+@dataclass(frozen=True)
+class Pick:
+    """A free Boolean choice made by an analysis, not by the program: whether candidate change
+    `index` (a fence, an upgraded access) is in the program.  No front end produces it; fence
+    synthesis wraps candidate changes in `If(Pick(k), ...)` so that one encoding holds every
+    combination and the solver picks among them.  It depends on no read: no dependency."""
+
+    index: int
+
+
+Expr = Const | LocAddr | Reg | Old | BinOp | UnOp | Ite | Pick
 
 # --------------------------------------------------------------------------- instructions
 

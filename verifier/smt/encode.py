@@ -16,7 +16,19 @@ import re
 from dataclasses import dataclass, field
 
 from verifier.events.graph import Event, EventGraph
-from verifier.events.sym import COMPARISONS, SAddr, SBin, SChoice, SConst, SIte, SRead, SUn, Sym, reads_in
+from verifier.events.sym import (
+    COMPARISONS,
+    SAddr,
+    SBin,
+    SChoice,
+    SConst,
+    SIte,
+    SPick,
+    SRead,
+    SUn,
+    Sym,
+    reads_in,
+)
 from verifier.smt.graph import sccs
 from verifier.smt.terms import (
     F,
@@ -81,6 +93,8 @@ class Execution:
             return f"v{s.eid}"
         if isinstance(s, SChoice):
             return f"ch{s.index}"
+        if isinstance(s, SPick):
+            return ite(self.bool_of(s), "1", "0")
         if isinstance(s, SIte):
             return ite(self.bool_of(s.cond), self.int_of(s.then), self.int_of(s.other))
         if isinstance(s, SUn):
@@ -112,6 +126,8 @@ class Execution:
     def _bool(self, s: Sym) -> str:
         if isinstance(s, SConst):
             return T if s.value else F
+        if isinstance(s, SPick):
+            return pick_name(s.index)
         if isinstance(s, SBin) and s.op in COMPARISONS:
             a, b = self.int_of(s.left), self.int_of(s.right)
             if s.op == "==":
@@ -127,6 +143,11 @@ class Execution:
         if isinstance(s, SUn) and s.op == "!":
             return not_(self.bool_of(s.arg))
         return not_(eq(self.int_of(s), "0"))
+
+
+def pick_name(index: int) -> str:
+    """The Boolean constant of analysis choice `index` (fence synthesis asks under assumptions)."""
+    return f"pick{index}"
 
 
 def _bitwise(op: str, a: str, b: str) -> str:
@@ -174,6 +195,8 @@ def encode_execution(graph: EventGraph) -> Execution:
             ex.value[e.eid] = f"v{e.eid}"
     for i in range(graph.choices):
         script.declare(f"ch{i}", "Int")
+    for k in graph.picks:
+        script.declare(pick_name(k), "Bool")
     for e in events:
         ex.guard[e.eid] = script.name_bool(f"g{e.eid}", ex.bool_of(e.guard))
     for e in events:
