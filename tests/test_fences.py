@@ -282,3 +282,16 @@ def test_cli_explain(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["explain", str(CLASSIC / "C-MP+mbs.litmus"), "--model", "armv8", "--json"]) == 0
     row = json.loads(capsys.readouterr().out)
     assert [s["name"] for s in row["needed"]] == ["smp_mb()", "smp_mb()"]
+
+
+def test_x86_locked_add_is_the_fence_when_cheaper(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Linux's smp_mb() on x86: `lock; addl $0` to a private location.  At equal cost MFENCE wins.
+    assert _names(_synth(str(CLASSIC / "X86-SB.litmus"), "x86-tso", (("LOCK ADD", 8),))) == [
+        (0, "LOCK ADD"), (1, "LOCK ADD")]
+    costs = tmp_path / "costs.yaml"
+    costs.write_text("LOCK ADD: 8\n")
+    out = tmp_path / "out"
+    assert main(["fences", str(CLASSIC / "X86-SB.litmus"), "--model", "x86-tso", "--costs", str(costs),
+                 "--write", str(out)]) == 0
+    assert "LOCK ADD [mb0],$0" in (out / "X86-SB.litmus").read_text()
+    assert "checked again: Never" in capsys.readouterr().out

@@ -25,6 +25,7 @@ import yaml
 from verifier.analyses.registry import encodings_dir
 from verifier.errors import InputError, Pos
 from verifier.program.ast import (
+    BinOp,
     Const,
     Fence,
     If,
@@ -32,6 +33,8 @@ from verifier.program.ast import (
     Litmus,
     Load,
     LocAddr,
+    Location,
+    Old,
     Pick,
     Reg,
     Rmw,
@@ -55,6 +58,7 @@ class Option:
     cost: int
     src: tuple[str, ...] = ()
     after: str | None = None  # a fence offered only after this access kind ("RMW")
+    arch: str | None = None  # offered only for tests of this dialect (X86, not X86_64)
 
 
 @dataclass(frozen=True)
@@ -136,7 +140,9 @@ def load_menu(arch: str, costs: dict[str, int] | None = None) -> Menu:
         raise InputError(Pos(str(path), 1, 1), f"no fence menu for the {arch} dialect")
     options: list[Option] = []
     for name, o in (entry.get("fences") or {}).items():
-        options.append(Option(name, "fence", f"F.{o['class']}", int(o["cost"]), after=o.get("after")))
+        # A fence is a fence class, or a locked RMW of a private location (`rmw: CLASS`).
+        cls = f"RMW.{o['rmw']}" if "rmw" in o else f"F.{o['class']}"
+        options.append(Option(name, "fence", cls, int(o["cost"]), after=o.get("after"), arch=o.get("arch")))
     for name, o in (entry.get("upgrades") or {}).items():
         options.append(Option(name, "upgrade", o["to"], int(o["cost"]), src=tuple(o["from"])))
     if costs:
@@ -238,6 +244,8 @@ def candidates(test: Litmus, menu: Menu, sites: list[tuple[int, int]] | None = N
             anchors = _site_anchors(thread, acc, [line for tid, line in sites if tid == thread.tid])
         for a in anchors:
             for o in menu.options:
+                if o.arch not in (None, test.arch):
+                    continue
                 if o.kind == "fence" and (o.after is None or (o.after == "RMW" and isinstance(a, Rmw))):
                     fences.append(Knob(0, "fence", thread.tid, a.pos.line, a.pos, o.cls, o.cost, o.name))
         for a in acc:
@@ -293,6 +301,28 @@ def apply(test: Litmus, knobs: tuple[Knob, ...], on: set[int]) -> Litmus:
     return _rewrite(test, knobs, lambda k: Const(int(k.index in on)), concrete=True)
 
 
+def private_location(test: Litmus, tid: int) -> str:
+    """A location no instruction of the test names, for thread `tid`'s locked-RMW fence."""
+    used = {loc.name for loc in test.locations} | {
+        i.addr.name
+        for t in test.threads
+        for i in _flat(t.body)
+        if isinstance(i, (Load, Store, StoreEx, Rmw)) and isinstance(i.addr, LocAddr)
+    }
+    name = f"mb{tid}"
+    while name in used:
+        name += "_"
+    return name
+
+
+def _fence(test: Litmus, k: Knob, at: Pos) -> Instr:
+    pos = Pos(at.file, at.line, 0)
+    if k.cls.startswith("RMW."):
+        loc = LocAddr(private_location(test, k.tid))
+        return Rmw(None, loc, BinOp("+", Old(), Const(0)), Old(), k.cls.split(".", 1)[1], pos)
+    return Fence(k.cls.split(".", 1)[1], pos)
+
+
 def _rewrite(test: Litmus, knobs: tuple[Knob, ...], cond: Callable[[Knob], Pick | Const], concrete: bool = False) -> Litmus:
     by_anchor: dict[Pos, list[Knob]] = {}
     for k in knobs:
@@ -319,8 +349,7 @@ def _rewrite(test: Litmus, knobs: tuple[Knob, ...], cond: Callable[[Knob], Pick 
             instr = choose(cond(k), (_with_class(i, k.cls),), instr, i.pos)
         after: list[Instr] = []
         for k in (k for k in here if k.kind == "fence"):
-            fence = Fence(k.cls.split(".", 1)[1], Pos(i.pos.file, i.pos.line, 0))
-            after.extend(choose(cond(k), (fence,), (), i.pos))
+            after.extend(choose(cond(k), (_fence(test, k, i.pos),), (), i.pos))
         return instr + tuple(after)
 
     def block(body: tuple[Instr, ...]) -> tuple[Instr, ...]:
@@ -333,4 +362,8 @@ def _rewrite(test: Litmus, knobs: tuple[Knob, ...], cond: Callable[[Knob], Pick 
         return tuple(out)
 
     threads = tuple(dataclasses.replace(t, body=block(t.body)) for t in test.threads)
-    return dataclasses.replace(test, threads=threads)
+    # A locked-RMW fence's private location is a location of the test, as the front end
+    # would list it had the instruction been written.
+    private = sorted({private_location(test, k.tid) for k in knobs if k.kind == "fence" and k.cls.startswith("RMW.")})
+    locations = test.locations + tuple(Location(name) for name in private)
+    return dataclasses.replace(test, threads=threads, locations=locations)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from verifier.analyses.knobs import Knob, apply
+from verifier.analyses.knobs import Knob, apply, private_location
 from verifier.errors import Pos
 from verifier.program.ast import Assign, Fence, If, Instr, Litmus
 
@@ -341,12 +341,18 @@ def _row(src: _Source, test: Litmus, k: Knob) -> _Row:
 
 
 def _asm_fence(src: _Source, test: Litmus, k: Knob, order: int) -> list[Edit]:
-    if test.arch in ("X86", "X86_64"):
-        known = k.name == "MFENCE"
+    text = k.name
+    if test.arch == "X86" and k.name == "LOCK ADD" and k.cls == "RMW.locked":
+        # Linux's smp_mb() on x86: a locked add of 0 to a location only this thread touches.
+        text = f"LOCK ADD [{private_location(test, k.tid)}],$0"
     else:
-        known = test.arch == "AArch64" and re.fullmatch(r"DMB (SY|LD|ST|ISH|ISHLD|ISHST|OSH|OSHLD|OSHST)|ISB", k.name) is not None
-    if not known or k.cls != "F." + k.name.lower().replace(" ", "."):
-        raise ValueError(f"{_who(k)}: no {test.arch} fence {k.name!r} of class {k.cls} to write")
+        if test.arch in ("X86", "X86_64"):
+            known = k.name == "MFENCE"
+        else:
+            known = test.arch == "AArch64" and re.fullmatch(
+                r"DMB (SY|LD|ST|ISH|ISHLD|ISHST|OSH|OSHLD|OSHST)|ISB", k.name) is not None
+        if not known or k.cls != "F." + k.name.lower().replace(" ", "."):
+            raise ValueError(f"{_who(k)}: no {test.arch} fence {k.name!r} of class {k.cls} to write")
     row = _row(src, test, k)
     # The instruction goes where the anchor's mnemonic starts (after any label), padded so
     # that the '|' separators stay under the anchor row's.
@@ -356,7 +362,7 @@ def _asm_fence(src: _Source, test: Litmus, k: Knob, order: int) -> list[Edit]:
         if n != row.cell:
             cells.append(" " * (b - a))
             continue
-        cell = (" " * lead + k.name).ljust(b - a)
+        cell = (" " * lead + text).ljust(b - a)
         cells.append(cell if cell.endswith(" ") else cell + " ")
     return [src.insert_after(row.line, row.indent + "|".join(cells) + ";", order)]
 
@@ -475,7 +481,8 @@ def _normal(test: Litmus) -> Litmus:
     assert isinstance(stripped, Litmus)
     threads = tuple(dataclasses.replace(t, body=_fences_first(t.body)) for t in stripped.threads)
     # The written file has its own name, and its recorded answers may be changed afterwards.
-    return dataclasses.replace(stripped, threads=threads, path="", expected=(), expected_at=())
+    return dataclasses.replace(stripped, threads=threads, path="", expected=(), expected_at=(),
+                               locations=tuple(sorted(stripped.locations, key=lambda loc: loc.name)))
 
 
 def _fences_first(body: tuple[Instr, ...]) -> tuple[Instr, ...]:
