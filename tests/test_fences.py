@@ -295,3 +295,21 @@ def test_x86_locked_add_is_the_fence_when_cheaper(tmp_path: Path, capsys: pytest
                  "--write", str(out)]) == 0
     assert "LOCK ADD [mb0],$0" in (out / "X86-SB.litmus").read_text()
     assert "checked again: Never" in capsys.readouterr().out
+
+
+def test_knobs_tell_apart_instructions_at_one_position() -> None:
+    # Generated programs (and some statements) give several instructions one position: a knob
+    # names its instruction by its index in the thread, so an upgrade of one load changes
+    # that load only.
+    import dataclasses
+
+    from verifier.errors import Pos
+
+    test = parse_file(str(CLASSIC / "C-MP.litmus"))
+    same = Pos(test.path, 1, 1)
+    threads = tuple(
+        dataclasses.replace(t, body=tuple(dataclasses.replace(i, pos=same) for i in t.body)) for t in test.threads
+    )
+    s = synthesize(dataclasses.replace(test, threads=threads), resolve_model("armv8"), load_menu("C"))
+    assert s.status == "fixed" and s.cost == 6
+    assert s.recheck is not None and s.recheck.observation == "Never"

@@ -115,7 +115,7 @@ def explain(test: Litmus, spec: ModelSpec, menu: Menu, *, timeout: float | None 
                 redundant.append(k)
         weakenings = []
         for w in (k for k in knobs if _weaker(k)):
-            source = next(s for s in keeps if by_index[s].anchor == w.anchor and by_index[s].kind == "keep")
+            source = next(s for s in keeps if (by_index[s].tid, by_index[s].slot) == (w.tid, w.slot) and by_index[s].kind == "keep")
             if choices.ask((all_on - {source}) | {w.index}).status == "unsat":
                 weakenings.append(Weakening(source, w.index, w.alt or ""))
         found = min_cost_sets(choices, all_on, all_solutions=False)

@@ -100,6 +100,9 @@ class Knob:
     name: str  # what a developer calls it: smp_mb, smp_load_acquire, DMB ISH, ...
     alt: str | None = None
     old: str = ""  # upgrade: the access's class before
+    # Which instruction: its index in `instructions(thread)`.  Positions alone do not tell
+    # instructions apart (one statement may give two; a generated program may repeat one).
+    slot: int = -1
 
     def describe(self) -> str:
         if self.kind == "fence":
@@ -208,7 +211,13 @@ def _flat(body: tuple[Instr, ...]) -> Iterator[Instr]:
 
 
 def instructions(thread: Thread) -> list[Instr]:
+    """The thread's instructions in program order, conditionals flattened (a knob's `slot`
+    indexes this list)."""
     return [i for i in _flat(thread.body) if not isinstance(i, If)]
+
+
+def _slots(thread: Thread) -> dict[int, int]:
+    return {id(i): n for n, i in enumerate(instructions(thread))}
 
 
 def access_key(i: Access | Fence) -> str:
@@ -238,6 +247,7 @@ def candidates(test: Litmus, menu: Menu, sites: list[tuple[int, int]] | None = N
     fences: list[Knob] = []
     upgrades: list[Knob] = []
     for thread in sorted(test.threads, key=lambda t: t.tid):
+        slot = _slots(thread)
         acc = accesses(thread)
         anchors = [a for a in acc[:-1] if not isinstance(a, StoreEx) and not getattr(a, "exclusive", False)]
         if sites is not None:
@@ -247,14 +257,16 @@ def candidates(test: Litmus, menu: Menu, sites: list[tuple[int, int]] | None = N
                 if o.arch not in (None, test.arch):
                     continue
                 if o.kind == "fence" and (o.after is None or (o.after == "RMW" and isinstance(a, Rmw))):
-                    fences.append(Knob(0, "fence", thread.tid, a.pos.line, a.pos, o.cls, o.cost, o.name))
+                    fences.append(Knob(0, "fence", thread.tid, a.pos.line, a.pos, o.cls, o.cost, o.name,
+                                       slot=slot[id(a)]))
         for a in acc:
             if getattr(a, "exclusive", False) or not _renders(a, menu.dialect):
                 continue
             for o in menu.options:
                 if o.kind == "upgrade" and access_key(a) in o.src:
                     upgrades.append(
-                        Knob(0, "upgrade", thread.tid, a.pos.line, a.pos, o.cls, o.cost, o.name, old=access_key(a))
+                        Knob(0, "upgrade", thread.tid, a.pos.line, a.pos, o.cls, o.cost, o.name, old=access_key(a),
+                             slot=slot[id(a)])
                     )
     return tuple(dataclasses.replace(k, index=i) for i, k in enumerate(fences + upgrades))
 
@@ -275,15 +287,17 @@ def sources(test: Litmus, menu: Menu) -> tuple[Knob, ...]:
     keeps: list[Knob] = []
     weaker: list[Knob] = []
     for thread in sorted(test.threads, key=lambda t: t.tid):
-        for i in instructions(thread):
+        for n, i in enumerate(instructions(thread)):
             if not isinstance(i, (Load, Store, Rmw, Fence)) or getattr(i, "exclusive", False):
                 continue
             rule = menu.source(access_key(i))
             if rule is None:
                 continue
-            keeps.append(Knob(0, "keep", thread.tid, i.pos.line, i.pos, rule.cls, 1, rule.cls, alt=rule.drop))
+            keeps.append(Knob(0, "keep", thread.tid, i.pos.line, i.pos, rule.cls, 1, rule.cls, alt=rule.drop, slot=n))
             for w in rule.weaker:
-                weaker.append(Knob(0, "keep", thread.tid, i.pos.line, i.pos, rule.cls, 1, rule.cls, alt=w, old="weaker"))
+                weaker.append(
+                    Knob(0, "keep", thread.tid, i.pos.line, i.pos, rule.cls, 1, rule.cls, alt=w, old="weaker", slot=n)
+                )
     return tuple(dataclasses.replace(k, index=n) for n, k in enumerate(keeps + weaker))
 
 
@@ -324,18 +338,17 @@ def _fence(test: Litmus, k: Knob, at: Pos) -> Instr:
 
 
 def _rewrite(test: Litmus, knobs: tuple[Knob, ...], cond: Callable[[Knob], Pick | Const], concrete: bool = False) -> Litmus:
-    by_anchor: dict[Pos, list[Knob]] = {}
+    by_slot: dict[tuple[int, int], list[Knob]] = {}
     for k in knobs:
-        by_anchor.setdefault(k.anchor, []).append(k)
+        by_slot.setdefault((k.tid, k.slot), []).append(k)
 
     def choose(c: Pick | Const, then: tuple[Instr, ...], other: tuple[Instr, ...], pos: Pos) -> tuple[Instr, ...]:
         if concrete:
             return then if isinstance(c, Const) and c.value else other
         return (If(c, then, other, pos),)
 
-    def one(i: Instr) -> tuple[Instr, ...]:
-        here = by_anchor.get(getattr(i, "pos", None), [])  # type: ignore[arg-type]
-        if not here or isinstance(i, If):
+    def one(i: Instr, here: list[Knob]) -> tuple[Instr, ...]:
+        if not here:
             return (i,)
         instr: tuple[Instr, ...] = (i,)
         keeps = [k for k in here if k.kind == "keep" and k.old != "weaker"]
@@ -352,16 +365,19 @@ def _rewrite(test: Litmus, knobs: tuple[Knob, ...], cond: Callable[[Knob], Pick 
             after.extend(choose(cond(k), (_fence(test, k, i.pos),), (), i.pos))
         return instr + tuple(after)
 
-    def block(body: tuple[Instr, ...]) -> tuple[Instr, ...]:
+    def block(tid: int, body: tuple[Instr, ...], counter: list[int]) -> tuple[Instr, ...]:
+        # Visits instructions in the order of `instructions(thread)`: slots count the same way.
         out: list[Instr] = []
         for i in body:
             if isinstance(i, If):
-                out.append(dataclasses.replace(i, then=block(i.then), other=block(i.other)))
+                then = block(tid, i.then, counter)
+                out.append(dataclasses.replace(i, then=then, other=block(tid, i.other, counter)))
             else:
-                out.extend(one(i))
+                out.extend(one(i, by_slot.get((tid, counter[0]), [])))
+                counter[0] += 1
         return tuple(out)
 
-    threads = tuple(dataclasses.replace(t, body=block(t.body)) for t in test.threads)
+    threads = tuple(dataclasses.replace(t, body=block(t.tid, t.body, [0])) for t in test.threads)
     # A locked-RMW fence's private location is a location of the test, as the front end
     # would list it had the instruction been written.
     private = sorted({private_location(test, k.tid) for k in knobs if k.kind == "fence" and k.cls.startswith("RMW.")})

@@ -144,7 +144,7 @@ def min_cost_sets(choices: Choices, universe: frozenset[int], all_solutions: boo
         if pick is None:
             break  # every minimum-cost set found (only with all_solutions)
         on, cost = pick
-        probe = choices.ask(on, universe=universe)
+        probe = choices.ask(on, universe=universe, witness=False)
         if probe.status == "sat":
             grown = _grow(choices, probe, universe)
             core = tuple(sorted(universe - grown.on))
@@ -167,10 +167,12 @@ def _grow(choices: Choices, probe: Probe, universe: frozenset[int]) -> Probe:
     for k in order:
         if k in current.on:
             continue
-        p = choices.ask(current.on | {k}, free=True, universe=universe)
+        # No witness while growing: reading one back costs more than the question.
+        p = choices.ask(current.on | {k}, free=True, universe=universe, witness=False)
         if p.status == "sat":
             current = p
-    return current
+    # The execution that refutes every set within the grown one, for the proof.
+    return choices.ask(current.on, universe=universe)
 
 
 def _recheck(test: Litmus, spec: ModelSpec, knobs: tuple[Knob, ...], chosen: tuple[int, ...]) -> Verdict:
