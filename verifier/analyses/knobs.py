@@ -106,7 +106,8 @@ class Knob:
 
     def describe(self) -> str:
         if self.kind == "fence":
-            return f"P{self.tid} after line {self.line}: {self.name}"
+            call = "()" if self.name.startswith("smp_") else ""  # kernel C: smp_mb()
+            return f"P{self.tid} after line {self.line}: {self.name}{call}"
         if self.kind == "upgrade":
             return f"P{self.tid} line {self.line}: {_pretty(self.old)} -> {self.name}"
         return f"P{self.tid} line {self.line}: {self.name}"
