@@ -95,17 +95,18 @@ def explain(test: Litmus, spec: ModelSpec, menu: Menu, *, timeout: float | None 
     keeps = [k.index for k in knobs if not _weaker(k)]
     all_on = frozenset(keeps)
 
-    def done(status: Status, **kw: object) -> Explanation:
-        return Explanation(
-            test, spec.name, status, knobs, sources=tuple(keeps), queries=choices.queries,
-            seconds=time.monotonic() - start, **kw,  # type: ignore[arg-type]
-        )
+    base = Explanation(test, spec.name, "unknown", knobs, sources=tuple(keeps))
+
+    def done(result: Explanation) -> Explanation:
+        return dataclasses.replace(result, queries=choices.queries, seconds=time.monotonic() - start)
 
     try:
-        base = choices.ask(all_on)
-        if base.status == "sat":
-            return done("reachable", witness=base.witness)
-        needed, redundant, witnesses = [], [], []
+        probe = choices.ask(all_on)
+        if probe.status == "sat":
+            return done(dataclasses.replace(base, status="reachable", witness=probe.witness))
+        needed: list[int] = []
+        redundant: list[int] = []
+        witnesses: list[tuple[int, Witness | None]] = []
         for k in keeps:
             p = choices.ask(all_on - {k})
             if p.status == "sat":
@@ -120,15 +121,16 @@ def explain(test: Litmus, spec: ModelSpec, menu: Menu, *, timeout: float | None 
                 weakenings.append(Weakening(source, w.index, w.alt or ""))
         found = min_cost_sets(choices, all_on, all_solutions=False)
     except OutOfTime as e:
-        return done("unknown", unknown_reason=e.reason)
-    return done(
-        "explained",
+        return done(dataclasses.replace(base, unknown_reason=e.reason))
+    return done(dataclasses.replace(
+        base,
+        status="explained",
         needed=tuple(needed),
         redundant=tuple(redundant),
         minimal=found.solutions[0],
         weakenings=tuple(weakenings),
         witnesses=tuple(witnesses),
-    )
+    ))
 
 
 def _dependency_knobs(graph: EventGraph, first: int) -> tuple[EventGraph, tuple[Knob, ...]]:

@@ -90,38 +90,43 @@ def synthesize(
     if allow is not None:
         knobs = tuple(dataclasses.replace(k, index=i) for i, k in enumerate(k for k in knobs if allow(k)))
 
-    def done(status: Status, **kw: object) -> Synthesis:
-        return Synthesis(test, spec.name, status, knobs, seconds=time.monotonic() - start, **kw)  # type: ignore[arg-type]
+    base = Synthesis(test, spec.name, "unknown", knobs)
+
+    def done(result: Synthesis) -> Synthesis:
+        return dataclasses.replace(result, seconds=time.monotonic() - start)
 
     sc = check(test, resolve_model("sc"), timeout=timeout)
     if sc.observation == "Unknown":
-        return done("unknown", unknown_reason=sc.unknown_reason)
+        return done(dataclasses.replace(base, unknown_reason=sc.unknown_reason))
     if not unreachable(test, sc):
-        return done("sc-reachable", witness=sc.witness)
+        return done(dataclasses.replace(base, status="sc-reachable", witness=sc.witness))
     choices = Choices(test, spec, knobs, deadline)
     try:
-        return _loop(test, spec, knobs, choices, all_solutions, done)
+        result = _search(base, spec, choices, all_solutions)
     except OutOfTime as e:
-        return done("unknown", unknown_reason=e.reason, queries=choices.queries)
+        result = dataclasses.replace(base, unknown_reason=e.reason)
+    return done(dataclasses.replace(result, queries=choices.queries))
 
 
-def _loop(test, spec, knobs, choices, all_solutions, done):  # type: ignore[no-untyped-def]
+def _search(base: Synthesis, spec: ModelSpec, choices: Choices, all_solutions: bool) -> Synthesis:
+    """The answer once SC has not reached the outcome: already unreachable, not fixable with
+    every candidate made, or the minimum-cost sets."""
+    test, knobs = base.test, base.knobs
     everything = frozenset(k.index for k in knobs)
-    probe = choices.ask(set())
-    if probe.status == "unsat":
-        return done("already", recheck=_recheck(test, spec, knobs, ()), queries=choices.queries)
+    if choices.ask(set(), witness=False).status == "unsat":
+        return dataclasses.replace(base, status="already", recheck=_recheck(test, spec, knobs, ()))
     top = choices.ask(everything)
     if top.status == "sat":
-        return done("no-fix", witness=top.witness, queries=choices.queries)
+        return dataclasses.replace(base, status="no-fix", witness=top.witness)
     found = min_cost_sets(choices, everything, all_solutions)
-    return done(
-        "fixed",
+    return dataclasses.replace(
+        base,
+        status="fixed",
         chosen=found.solutions[0],
         cost=found.cost,
         alternatives=found.solutions,
         cores=found.cores,
         recheck=_recheck(test, spec, knobs, found.solutions[0]),
-        queries=choices.queries,
     )
 
 

@@ -60,7 +60,10 @@ def run_explain(args: argparse.Namespace) -> int:
     return _each(args, _explain)
 
 
-def _each(args: argparse.Namespace, job) -> int:  # type: ignore[no-untyped-def]
+Job = Callable[[str, Litmus, ModelSpec, Menu, argparse.Namespace, bool], int]
+
+
+def _each(args: argparse.Namespace, job: Job) -> int:
     """Run `job(path, test, spec, menu, args, several_models)` -> exit status over every
     (file, model)."""
     try:
