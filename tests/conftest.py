@@ -16,3 +16,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"herd7 conformance: {AGREEMENT['agree']}/{AGREEMENT['total']} (test, model) pairs agree "
             "(observation and final states)"
         )
+    if AGREEMENT["set-total"]:
+        terminalreporter.write_line(
+            f"tests/litmus conformance set: {AGREEMENT['set-agree']}/{AGREEMENT['set-total']} agree with herd7, "
+            f"{AGREEMENT['set-divergent']} documented herd7 divergences"
+        )

@@ -446,7 +446,7 @@ def test_w_and_x_name_one_register() -> None:
         ("STXR X3,W2,[X0]", 6, "the status register must be a W register"),
         ("ADD W0,W1,X2", 1, "ADD: operands mix W and X registers"),
         ("ADD W0,W1", 1, "ADD takes 3 operand(s), found 2"),
-        ("DMB NSH", 5, "unsupported barrier option 'NSH'"),
+        ("DMB NSHX", 5, "unsupported barrier option 'NSHX'"),
         ("B nowhere", 3, "B to label 'nowhere', which P0 does not define"),
         ("MOV W0,#1 W1", 11, "unexpected 'W1'"),
     ],

@@ -121,7 +121,9 @@ CONDS: Final[Mapping[str, str]] = MappingProxyType(
 # Codes that read the carry, sign or overflow flag alone: named as unsupported, since
 # comparing unbounded integers cannot give them.
 OTHER_CONDS: Final = frozenset({"HS", "LO", "HI", "LS", "CS", "CC", "MI", "PL", "VS", "VC", "AL", "NV"})
-BARRIER_OPTIONS: Final = frozenset({"SY", "ISH", "ISHLD", "ISHST", "LD", "ST", "OSH", "OSHLD", "OSHST"})
+BARRIER_OPTIONS: Final = frozenset(
+    {"SY", "ISH", "ISHLD", "ISHST", "LD", "ST", "OSH", "OSHLD", "OSHST", "NSH", "NSHLD", "NSHST"}
+)
 _ORDERING: Final = {"": "amo", "A": "amo-a", "L": "amo-l", "AL": "amo-al"}
 _AMO_OPS: Final = ("ADD", "CLR", "EOR", "SET")
 
