@@ -107,7 +107,6 @@ BAD = {
     "truncated": (SB[: SB.index("r0 = READ_ONCE(*x)")], r"unexpected end|expected|unterminated|missing"),
     "unknown primitive": (SB.replace("WRITE_ONCE(*x, 1);", "frobnicate(x);"), r"unsupported primitive 'frobnicate'"),
     "bad condition": (SB.replace("exists (0:r0=0 /\\ 1:r0=0)", "exists (0:r0=)"), r"expected a value"),
-    "missing condition": (SB.replace("exists (0:r0=0 /\\ 1:r0=0)", ""), r"missing final condition"),
     "undefined register": (SB.replace("WRITE_ONCE(*x, 1);", "WRITE_ONCE(*x, r7);"), r"undefined name 'r7'"),
     "srcu is named": (SB.replace("WRITE_ONCE(*x, 1);", "srcu_read_lock(x);"), r"unsupported primitive 'srcu_read_lock'"),
     "x86 unknown instruction": ("X86 T\n{ }\n P0 ;\n FROB [x],$1 ;\nexists ([x]=1)\n", r"unsupported X86 instruction"),
@@ -169,3 +168,10 @@ def test_a_model_that_does_not_apply_is_an_error(capsys: pytest.CaptureFixture[s
     assert code == 2 and "AArch64-SB.litmus:1:1: model 'x86-tso' does not apply to AArch64 tests" in err
     code, _, err = run(["check", a64, "--model", "x86-tso,x86-tso"], capsys)
     assert code == 2 and "none of the models" in err
+
+
+def test_no_condition_is_herds_empty_constraint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """herd7 reads a test without a final condition as `forall (true)` (Always)."""
+    f = write(tmp_path, "nocond.litmus", SB.replace("exists (0:r0=0 /\\ 1:r0=0)", ""))
+    code, out, _ = run(["check", f], capsys)
+    assert code == 0 and "Observation: Always" in out and "forall (true)" in out

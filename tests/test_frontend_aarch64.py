@@ -10,6 +10,7 @@ import pytest
 from verifier.errors import InputError, Pos
 from verifier.frontends import parse_text
 from verifier.frontends.aarch64 import parse_aarch64
+from verifier.frontends.bits import CLEAR, Flags, arm_condition, low, sign_extend, sub_flags
 from verifier.program.ast import (
     Assign,
     Atom,
@@ -46,8 +47,7 @@ REF = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "lit
 FILES = sorted((REF / "aarch64").glob("*.litmus")) if (REF / "aarch64").is_dir() else []
 VERDICTS = REF.parent / "verdicts.jsonl"
 NO_REF = pytest.mark.skip(reason="reference litmus files absent")
-MASK = Const(0xFFFFFFFF)
-FLAGS = (Reg("%cmp_l"), Reg("%cmp_r"))
+ARM_FLAGS = Flags(Reg("%N"), Reg("%Z"), Reg("%C"), Reg("%V"))
 
 
 def ref_params(items: list) -> list:
@@ -112,16 +112,18 @@ def _eval(e: Expr, regs: dict[str, int], addr: dict[str, int], old: int = 0) -> 
     if isinstance(e, Old):
         return old
     if isinstance(e, UnOp):
-        assert e.op == "~"
-        return ~_eval(e.arg, regs, addr, old)
+        v = _eval(e.arg, regs, addr, old)
+        return {"~": ~v, "-": -v, "!": int(not v)}[e.op]
     if isinstance(e, Ite):
         return _eval(e.then if _eval(e.cond, regs, addr, old) else e.other, regs, addr, old)
     assert isinstance(e, BinOp)
     a, b = _eval(e.left, regs, addr, old), _eval(e.right, regs, addr, old)
-    ops = {"+": a + b, "-": a - b, "&": a & b, "|": a | b, "^": a ^ b, "<<": a << b,
-           "==": int(a == b), "!=": int(a != b), "<": int(a < b), ">": int(a > b),
-           "<=": int(a <= b), ">=": int(a >= b)}
-    return ops[e.op]
+    ops = {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b, "&": lambda: a & b, "|": lambda: a | b,
+           "^": lambda: a ^ b, "<<": lambda: a << b, ">>": lambda: a >> b,
+           "==": lambda: int(a == b), "!=": lambda: int(a != b), "<": lambda: int(a < b), ">": lambda: int(a > b),
+           "<=": lambda: int(a <= b), ">=": lambda: int(a >= b), "&&": lambda: int(bool(a) and bool(b)),
+           "||": lambda: int(bool(a) or bool(b))}
+    return ops[e.op]()
 
 
 def sc_final_states(test: Litmus) -> set[frozenset]:
@@ -211,6 +213,19 @@ exists 1:X1=1 /\ 1:W3=5 /\ z=3 /\ [x]=1;
 """
 
 
+def W(reg: str) -> Expr:
+    """A W register read: the low 32 bits of its X register."""
+    return low(Reg(reg), 32)
+
+
+def w32(e: Expr) -> Expr:
+    return low(e, 32)
+
+
+def x64(e: Expr) -> Expr:
+    return low(e, 64)
+
+
 def test_whole_test_exact_ir() -> None:
     test = parse(MP)
     assert (test.arch, test.name, test.path) == ("AArch64", "MP+rel+CAS-ok-bothRs-addr", "t.litmus")
@@ -218,18 +233,18 @@ def test_whole_test_exact_ir() -> None:
     assert test.threads[1].reg_init == (("X0", LocAddr("x")), ("X2", LocAddr("y")), ("X3", Const(5)))
     assert test.threads[0].body == (
         Assign("X1", Const(1), P(12, 1)),
-        Store(Reg("X2"), Reg("X1"), "release", P(14, 1)),
+        Store(Reg("X2"), W("X1"), "release", P(14, 1), size=32),
     )
     assert test.threads[1].body == (
-        Load("X1", Reg("X2"), "plain", P(12, 16)),
-        Rmw("X1", Reg("X0"), Reg("X3"), Old(), "amo", P(14, 16),
-            cond=BinOp("==", Old(), Reg("X1")), one_instruction=True),
+        Load("X1", Reg("X2"), "plain", P(12, 16), size=32),
+        Rmw("X1", Reg("X0"), W("X3"), Old(), "amo", P(14, 16),
+            cond=BinOp("==", Old(), W("X1")), one_instruction=True, size=32),
     )
     assert test.locations == (Location("z", Const(3), "int"), Location("x"), Location("y"))
     assert test.condition == Condition("exists", PAnd((
         Atom(RegObs(1, "X1"), 1), Atom(RegObs(1, "X3"), 5), Atom(MemObs("z"), 3), Atom(MemObs("x"), 1),
     )))
-    assert test.expected == () and test.filter is None
+    assert test.expected == () and test.filter is None and test.default_type == "int"
 
 
 def test_dispatch_and_tail_forms() -> None:
@@ -243,6 +258,7 @@ def test_dispatch_and_tail_forms() -> None:
         POr((Atom(RegObs(0, "X0"), 0), Atom(RegObs(0, "X0"), 1))), Atom(MemObs("x"), 0)))
     assert test.expected == (("", "Never"),)
     assert parse(a64("NOP", cond="~exists (0:X0=1)")).condition.kind == "~exists"
+    assert parse(a64("NOP", cond="~ exists (0:X0=1)")).condition.kind == "~exists"
 
 
 # --------------------------------------------------------------------------- exact IR per family
@@ -254,73 +270,103 @@ def test_load_store_addressing_modes() -> None:
         "LDR W5,[X3,W4,UXTW]", "LDR X5,[X3,X4,LSL #3]", "STR W2,[X3],#4", "LDR W6,[X3,#-8]!",
         "LDR W7,[X1,#0]",
     ) == (
-        Load("X0", Reg("X1"), "plain", P(4, 1)),
-        Load("X0", BinOp("+", Reg("X1"), Const(8)), "plain", P(5, 1)),
-        Store(BinOp("+", Reg("X3"), Reg("X4")), Reg("X2"), "plain", P(6, 1)),
-        Store(BinOp("+", Reg("X3"), Reg("X4")), Reg("X2"), "plain", P(7, 1)),
-        Load("X5", BinOp("+", Reg("X3"), BinOp("&", Reg("X4"), MASK)), "plain", P(8, 1)),
-        Load("X5", BinOp("+", Reg("X3"), BinOp("<<", Reg("X4"), Const(3))), "plain", P(9, 1)),
-        Store(Reg("X3"), Reg("X2"), "plain", P(10, 1)),
-        Assign("X3", BinOp("+", Reg("X3"), Const(4)), P(10, 1)),
-        Load("X6", BinOp("+", Reg("X3"), Const(-8)), "plain", P(11, 1)),
-        Assign("X3", BinOp("+", Reg("X3"), Const(-8)), P(11, 1)),
-        Load("X7", Reg("X1"), "plain", P(12, 1)),
+        Load("X0", Reg("X1"), "plain", P(4, 1), size=32),
+        Load("X0", x64(BinOp("+", Reg("X1"), Const(8))), "plain", P(5, 1), size=64),
+        Store(x64(BinOp("+", Reg("X3"), Reg("X4"))), W("X2"), "plain", P(6, 1), size=32),
+        Store(x64(BinOp("+", Reg("X3"), sign_extend(W("X4"), 32, 64))), W("X2"), "plain", P(7, 1), size=32),
+        Load("X5", x64(BinOp("+", Reg("X3"), W("X4"))), "plain", P(8, 1), size=32),
+        Load("X5", x64(BinOp("+", Reg("X3"), BinOp("<<", Reg("X4"), Const(3)))), "plain", P(9, 1), size=64),
+        Store(Reg("X3"), W("X2"), "plain", P(10, 1), size=32),
+        Assign("X3", x64(BinOp("+", Reg("X3"), Const(4))), P(10, 1)),
+        Load("X6", x64(BinOp("+", Reg("X3"), Const(-8))), "plain", P(11, 1), size=32),
+        Assign("X3", x64(BinOp("+", Reg("X3"), Const(-8))), P(11, 1)),
+        Load("X7", Reg("X1"), "plain", P(12, 1), size=32),
+    )
+
+
+def test_sizes_and_sign_extension() -> None:
+    assert body("LDRB W0,[X1]", "LDRSH X2,[X1]", "STRH W3,[X1]", "LDRSW X4,[X1]", "LDUR W5,[X1,#-1]") == (
+        Load("X0", Reg("X1"), "plain", P(4, 1), size=8),
+        Load("%ld", Reg("X1"), "plain", P(5, 1), size=16),
+        Assign("X2", x64(sign_extend(Reg("%ld"), 16, 64)), P(5, 1)),
+        Store(Reg("X1"), W("X3"), "plain", P(6, 1), size=16),
+        Load("%ld", Reg("X1"), "plain", P(7, 1), size=32),
+        Assign("X4", x64(sign_extend(Reg("%ld"), 32, 64)), P(7, 1)),
+        Load("X5", x64(BinOp("+", Reg("X1"), Const(-1))), "plain", P(8, 1), size=32),
+    )
+
+
+def test_pairs_are_two_unordered_accesses() -> None:
+    assert body("LDP W0,W2,[X1]", "STP X3,X4,[X1,#16]!") == (
+        Load("X0", Reg("X1"), "plain", P(4, 1), size=32),
+        Load("X2", x64(BinOp("+", Reg("X1"), Const(4))), "plain", P(4, 1), size=32, paired=True),
+        Store(x64(BinOp("+", Reg("X1"), Const(16))), Reg("X3"), "plain", P(5, 1), size=64),
+        Store(x64(BinOp("+", x64(BinOp("+", Reg("X1"), Const(16))), Const(8))), Reg("X4"), "plain", P(5, 1),
+              size=64, paired=True),
+        Assign("X1", x64(BinOp("+", Reg("X1"), Const(16))), P(5, 1)),
     )
 
 
 def test_acquire_release_classes() -> None:
-    assert body("LDAR W0,[X1]", "LDAPR X2,[X1]", "STLR WZR,[X1]", "ldr w3,[x1]") == (
-        Load("X0", Reg("X1"), "acquire", P(4, 1)),
-        Load("X2", Reg("X1"), "acquire-pc", P(5, 1)),
-        Store(Reg("X1"), Const(0), "release", P(6, 1)),
-        Load("X3", Reg("X1"), "plain", P(7, 1)),
+    assert body("LDAR W0,[X1]", "LDAPR X2,[X1]", "STLR WZR,[X1]", "ldr w3,[x1]", "LDARB W4,[X1]") == (
+        Load("X0", Reg("X1"), "acquire", P(4, 1), size=32),
+        Load("X2", Reg("X1"), "acquire-pc", P(5, 1), size=64),
+        Store(Reg("X1"), Const(0), "release", P(6, 1), size=32),
+        Load("X3", Reg("X1"), "plain", P(7, 1), size=32),
+        Load("X4", Reg("X1"), "acquire", P(8, 1), size=8),
     )
 
 
 def test_cas_family() -> None:
-    eq = BinOp("==", Old(), Reg("X1"))
-    assert body("CAS W1,W2,[X0]", "CASAL X1,X2,[X0]", "CASA WZR,W2,[X0]", "CASL W1,WZR,[X0]") == (
-        Rmw("X1", Reg("X0"), Reg("X2"), Old(), "amo", P(4, 1), cond=eq, one_instruction=True),
-        Rmw("X1", Reg("X0"), Reg("X2"), Old(), "amo-al", P(5, 1), cond=eq, one_instruction=True),
-        Rmw(None, Reg("X0"), Reg("X2"), Old(), "amo-a-noret", P(6, 1),
-            cond=BinOp("==", Old(), Const(0)), one_instruction=True),
-        Rmw("X1", Reg("X0"), Const(0), Old(), "amo-l", P(7, 1), cond=eq, one_instruction=True),
+    eq = BinOp("==", Old(), W("X1"))
+    assert body("CAS W1,W2,[X0]", "CASAL X1,X2,[X0]", "CASA WZR,W2,[X0]", "CASL W1,WZR,[X0]", "CASB W1,W2,[X0]") == (
+        Rmw("X1", Reg("X0"), W("X2"), Old(), "amo", P(4, 1), cond=eq, one_instruction=True, size=32),
+        Rmw("X1", Reg("X0"), Reg("X2"), Old(), "amo-al", P(5, 1), cond=BinOp("==", Old(), Reg("X1")),
+            one_instruction=True, size=64),
+        Rmw(None, Reg("X0"), W("X2"), Old(), "amo-a-noret", P(6, 1),
+            cond=BinOp("==", Old(), Const(0)), one_instruction=True, size=32),
+        Rmw("X1", Reg("X0"), Const(0), Old(), "amo-l", P(7, 1), cond=eq, one_instruction=True, size=32),
+        Rmw("X1", Reg("X0"), low(Reg("X2"), 8), Old(), "amo", P(8, 1), cond=BinOp("==", Old(), low(Reg("X1"), 8)),
+            one_instruction=True, size=8),
     )
 
 
 def test_swp_family() -> None:
     assert body("SWP W1,W2,[X0]", "SWPA W4,WZR,[X3]", "SWPL XZR,X2,[X0]") == (
-        Rmw("X2", Reg("X0"), Reg("X1"), Old(), "amo", P(4, 1), one_instruction=True),
-        Rmw(None, Reg("X3"), Reg("X4"), Old(), "amo-a-noret", P(5, 1), one_instruction=True),
-        Rmw("X2", Reg("X0"), Const(0), Old(), "amo-l", P(6, 1), one_instruction=True),
+        Rmw("X2", Reg("X0"), W("X1"), Old(), "amo", P(4, 1), one_instruction=True, size=32),
+        Rmw(None, Reg("X3"), W("X4"), Old(), "amo-a-noret", P(5, 1), one_instruction=True, size=32),
+        Rmw("X2", Reg("X0"), Const(0), Old(), "amo-l", P(6, 1), one_instruction=True, size=64),
     )
 
 
 def test_ld_and_st_atomic_operations() -> None:
-    s = Reg("X1")
+    s, x = W("X1"), Reg("X1")
     assert body(
         "LDADD W1,W2,[X0]", "LDADDAL X1,X2,[X0]", "STADD W1,[X0]", "STADDL W1,[X0]",
-        "LDCLRA W1,W2,[X0]", "LDEORL W1,WZR,[X0]", "LDSET W1,W2,[X0]", "STSET X1,[X0]",
+        "LDCLRA W1,W2,[X0]", "LDEORL W1,WZR,[X0]", "LDSET W1,W2,[X0]", "STSET X1,[X0]", "LDUMAX W1,W2,[X0]",
     ) == (
-        Rmw("X2", Reg("X0"), BinOp("&", BinOp("+", Old(), s), MASK), Old(), "amo", P(4, 1), one_instruction=True),
-        Rmw("X2", Reg("X0"), BinOp("+", Old(), s), Old(), "amo-al", P(5, 1), one_instruction=True),
-        Rmw(None, Reg("X0"), BinOp("&", BinOp("+", Old(), s), MASK), Old(), "amo-noret", P(6, 1),
-            one_instruction=True),
-        Rmw(None, Reg("X0"), BinOp("&", BinOp("+", Old(), s), MASK), Old(), "amo-l-noret", P(7, 1),
-            one_instruction=True),
-        Rmw("X2", Reg("X0"), BinOp("&", Old(), UnOp("~", s)), Old(), "amo-a", P(8, 1), one_instruction=True),
-        Rmw(None, Reg("X0"), BinOp("^", Old(), s), Old(), "amo-l-noret", P(9, 1), one_instruction=True),
-        Rmw("X2", Reg("X0"), BinOp("|", Old(), s), Old(), "amo", P(10, 1), one_instruction=True),
-        Rmw(None, Reg("X0"), BinOp("|", Old(), s), Old(), "amo-noret", P(11, 1), one_instruction=True),
+        Rmw("X2", Reg("X0"), w32(BinOp("+", Old(), s)), Old(), "amo", P(4, 1), one_instruction=True, size=32),
+        Rmw("X2", Reg("X0"), x64(BinOp("+", Old(), x)), Old(), "amo-al", P(5, 1), one_instruction=True, size=64),
+        Rmw(None, Reg("X0"), w32(BinOp("+", Old(), s)), Old(), "amo-noret", P(6, 1), one_instruction=True,
+            size=32),
+        Rmw(None, Reg("X0"), w32(BinOp("+", Old(), s)), Old(), "amo-l-noret", P(7, 1), one_instruction=True,
+            size=32),
+        Rmw("X2", Reg("X0"), BinOp("&", Old(), BinOp("-", Const(0xFFFFFFFF), s)), Old(), "amo-a", P(8, 1),
+            one_instruction=True, size=32),
+        Rmw(None, Reg("X0"), BinOp("^", Old(), s), Old(), "amo-l-noret", P(9, 1), one_instruction=True, size=32),
+        Rmw("X2", Reg("X0"), BinOp("|", Old(), s), Old(), "amo", P(10, 1), one_instruction=True, size=32),
+        Rmw(None, Reg("X0"), BinOp("|", Old(), x), Old(), "amo-noret", P(11, 1), one_instruction=True, size=64),
+        Rmw("X2", Reg("X0"), Ite(BinOp(">", Old(), s), Old(), s), Old(), "amo", P(12, 1), one_instruction=True,
+            size=32),
     )
 
 
 def test_exclusives() -> None:
     assert body("LDXR W1,[X0]", "STXR W3,W2,[X0]", "LDAXR X1,[X0]", "STLXR WZR,X2,[X0]") == (
-        Load("X1", Reg("X0"), "ex", P(4, 1), exclusive=True),
-        StoreEx("X3", Reg("X0"), Reg("X2"), "ex", P(5, 1)),
-        Load("X1", Reg("X0"), "ex-acquire", P(6, 1), exclusive=True),
-        StoreEx(None, Reg("X0"), Reg("X2"), "ex-release", P(7, 1)),
+        Load("X1", Reg("X0"), "ex", P(4, 1), exclusive=True, size=32),
+        StoreEx("X3", Reg("X0"), W("X2"), "ex", P(5, 1), size=32),
+        Load("X1", Reg("X0"), "ex-acquire", P(6, 1), exclusive=True, size=64),
+        StoreEx(None, Reg("X0"), Reg("X2"), "ex-release", P(7, 1), size=64),
     )
 
 
@@ -336,70 +382,82 @@ def test_barriers() -> None:
     )
 
 
-def test_alu_masks_only_32_bit_add_and_sub() -> None:
+def test_alu_at_register_width() -> None:
     assert body(
         "MOV W1,#0x10", "MOV X2,X1", "ADD W3,W1,#1", "SUB X4,X1,X2", "EOR W4,W2,W2",
-        "AND W5,W1,#3", "ORR W6,WZR,W1", "MOV WZR,#1", "SUB W7,W1,W2",
+        "AND W5,W1,#3", "ORR W6,WZR,W1", "MOV WZR,#1", "SUB W7,W1,W2", "MOV W8,#-1",
     ) == (
-        Assign("X1", Const(16), P(4, 1)),
-        Assign("X2", Reg("X1"), P(5, 1)),
-        Assign("X3", BinOp("&", BinOp("+", Reg("X1"), Const(1)), MASK), P(6, 1)),
-        Assign("X4", BinOp("-", Reg("X1"), Reg("X2")), P(7, 1)),
-        Assign("X4", BinOp("^", Reg("X2"), Reg("X2")), P(8, 1)),
-        Assign("X5", BinOp("&", Reg("X1"), Const(3)), P(9, 1)),
-        Assign("X6", BinOp("|", Const(0), Reg("X1")), P(10, 1)),
-        Assign("X7", BinOp("&", BinOp("-", Reg("X1"), Reg("X2")), MASK), P(12, 1)),
+        Assign("X1", w32(Const(16)), P(4, 1)),
+        Assign("X2", x64(Reg("X1")), P(5, 1)),
+        Assign("X3", w32(w32(BinOp("+", W("X1"), Const(1)))), P(6, 1)),
+        Assign("X4", x64(x64(BinOp("-", Reg("X1"), Reg("X2")))), P(7, 1)),
+        Assign("X4", w32(BinOp("^", W("X2"), W("X2"))), P(8, 1)),
+        Assign("X5", w32(BinOp("&", W("X1"), Const(3))), P(9, 1)),
+        Assign("X6", w32(BinOp("|", Const(0), W("X1"))), P(10, 1)),
+        Assign("X7", w32(w32(BinOp("-", W("X1"), W("X2")))), P(12, 1)),
+        Assign("X8", w32(Const(0xFFFFFFFF)), P(13, 1)),
+    )
+
+
+def test_shifts_bitfields_and_moves() -> None:
+    assert body("LSL X0,X1,#4", "LSR W2,W3,#1", "UBFX W4,W5,#8,#4", "MOVZ X6,#1,LSL #16",
+                "ADD X7,X8,X9,LSL #2", "ADD X10,X11,W12,UXTB") == (
+        Assign("X0", x64(x64(BinOp("<<", Reg("X1"), Const(4)))), P(4, 1)),
+        Assign("X2", w32(BinOp(">>", W("X3"), Const(1))), P(5, 1)),
+        Assign("X4", w32(low(BinOp(">>", W("X5"), Const(8)), 4)), P(6, 1)),
+        Assign("X6", x64(Const(1 << 16)), P(7, 1)),
+        Assign("X7", x64(x64(BinOp("+", Reg("X8"), x64(BinOp("<<", Reg("X9"), Const(2)))))), P(8, 1)),
+        Assign("X10", x64(x64(BinOp("+", Reg("X11"), low(W("X12"), 8)))), P(9, 1)),
     )
 
 
 def test_load_into_zero_register_still_accesses_memory() -> None:
-    assert body("LDR WZR,[X1]") == (Load("%zr", Reg("X1"), "plain", P(4, 1)),)
+    assert body("LDR WZR,[X1]") == (Load("%zr", Reg("X1"), "plain", P(4, 1), size=32),)
+
+
+def _flags(f: Flags, pos: Pos) -> tuple[Assign, ...]:
+    return tuple(Assign(r, e, pos) for r, e in zip(("%N", "%Z", "%C", "%V"), (f.n, f.z, f.c, f.v), strict=True))
 
 
 def test_cmp_and_csel() -> None:
+    _, f = sub_flags(W("X0"), Const(4), 32)
     assert body("LDR W0,[X3]", "CMP W0,#4", "CSEL W2,WZR,W5,NE", "CSEL X2,X1,X5,lt") == (
-        Load("X0", Reg("X3"), "plain", P(4, 1)),
-        Assign("%cmp_l", Reg("X0"), P(5, 1)),
-        Assign("%cmp_r", Const(4), P(5, 1)),
-        Assign("X2", Ite(BinOp("!=", *FLAGS), Const(0), Reg("X5")), P(6, 1)),
-        Assign("X2", Ite(BinOp("<", *FLAGS), Reg("X1"), Reg("X5")), P(7, 1)),
+        *_flags(CLEAR, P(4, 1)),
+        Load("X0", Reg("X3"), "plain", P(4, 1), size=32),
+        *_flags(f, P(5, 1)),
+        Assign("X2", w32(Ite(arm_condition("NE", ARM_FLAGS), Const(0), W("X5"))), P(6, 1)),
+        Assign("X2", x64(Ite(arm_condition("LT", ARM_FLAGS), Reg("X1"), Reg("X5"))), P(7, 1)),
     )
 
 
 def test_cmp_branch_and_labels() -> None:
+    _, f = sub_flags(W("X0"), W("X1"), 32)
     assert body("CMP W0,W1", "B.EQ over", "MOV W1,#7", "over:", "B.GE end", "B end", "end: MOV W2,#1") == (
-        Assign("%cmp_l", Reg("X0"), P(4, 1)),
-        Assign("%cmp_r", Reg("X1"), P(4, 1)),
-        Branch(BinOp("==", *FLAGS), "over", P(5, 1)),
-        Assign("X1", Const(7), P(6, 1)),
+        *_flags(CLEAR, P(4, 1)),
+        *_flags(f, P(4, 1)),
+        Branch(arm_condition("EQ", ARM_FLAGS), "over", P(5, 1)),
+        Assign("X1", w32(Const(7)), P(6, 1)),
         Label("over", P(7, 1)),
-        Branch(BinOp(">=", *FLAGS), "end", P(8, 1)),
+        Branch(arm_condition("GE", ARM_FLAGS), "end", P(8, 1)),
         Goto("end", P(9, 1)),
         Label("end", P(10, 1)),
-        Assign("X2", Const(1), P(10, 6)),
+        Assign("X2", w32(Const(1)), P(10, 6)),
     )
 
 
-def test_flags_start_clear_when_read_before_any_cmp() -> None:
-    # herd's NZCV starts at 0: NE, GE and GT hold, as after comparing 1 with 0.
-    assert body("B.NE L", "L:", "CMP W0,#1") == (
-        Assign("%cmp_l", Const(1), P(4, 1)),
-        Assign("%cmp_r", Const(0), P(4, 1)),
-        Branch(BinOp("!=", *FLAGS), "L", P(4, 1)),
-        Label("L", P(5, 1)),
-        Assign("%cmp_l", Reg("X0"), P(6, 1)),
-        Assign("%cmp_r", Const(1), P(6, 1)),
-    )
-    # Without a flag reader, CMP writes nothing.
+def test_flags_only_in_threads_that_read_them() -> None:
+    # herd's NZCV starts at 0; without a flag reader, CMP writes nothing.
+    assert body("B.NE L", "L:")[:4] == _flags(CLEAR, P(4, 1))
     assert body("CMP W0,#1") == ()
 
 
-def test_cbz_cbnz() -> None:
-    assert body("LDR W3,[X0]", "CBNZ W3,LC00", "CBZ X3,LC00", "LC00:") == (
-        Load("X3", Reg("X0"), "plain", P(4, 1)),
-        Branch(BinOp("!=", Reg("X3"), Const(0)), "LC00", P(5, 1)),
+def test_cbz_cbnz_tbz() -> None:
+    assert body("LDR W3,[X0]", "CBNZ W3,LC00", "CBZ X3,LC00", "TBNZ W3,#2,LC00", "LC00:") == (
+        Load("X3", Reg("X0"), "plain", P(4, 1), size=32),
+        Branch(BinOp("!=", W("X3"), Const(0)), "LC00", P(5, 1)),
         Branch(BinOp("==", Reg("X3"), Const(0)), "LC00", P(6, 1)),
-        Label("LC00", P(7, 1)),
+        Branch(BinOp("!=", low(BinOp(">>", W("X3"), Const(2)), 1), Const(0)), "LC00", P(7, 1)),
+        Label("LC00", P(8, 1)),
     )
 
 
@@ -409,7 +467,7 @@ def test_w_and_x_name_one_register() -> None:
         "exists (0: X3 = 1 /\\ 1:W1=0 /\\ 0:w2=1)\n"
     )
     assert test.threads[0].reg_init == (("X2", Const(1)),)
-    assert test.threads[0].body == (Assign("X3", Reg("X2"), P(4, 1)),)
+    assert test.threads[0].body == (Assign("X3", w32(W("X2")), P(4, 1)),)
     assert test.condition.prop == PAnd(
         (Atom(RegObs(0, "X3"), 1), Atom(RegObs(1, "X1"), 0), Atom(RegObs(0, "X2"), 1))
     )
@@ -421,16 +479,17 @@ def test_w_and_x_name_one_register() -> None:
 @pytest.mark.parametrize(
     ("row", "col", "message"),
     [
-        ("LDRB W0,[X1]", 1, "unsupported AArch64 instruction 'LDRB'"),
-        ("CASB W0,W1,[X2]", 1, "unsupported AArch64 instruction 'CASB'"),
+        ("LDRBX W0,[X1]", 1, "unsupported AArch64 instruction 'LDRBX'"),
+        ("CASP W0,W1,W2,W3,[X2]", 1, "unsupported AArch64 instruction 'CASP'"),
         ("STADDA W0,[X2]", 1, "unsupported AArch64 instruction 'STADDA'"),
-        ("LDP W0,W1,[X2]", 1, "unsupported AArch64 instruction 'LDP'"),
-        ("LDSMAX W0,W1,[X2]", 1, "unsupported AArch64 instruction 'LDSMAX'"),
-        ("MOVK W0,#1", 1, "unsupported AArch64 instruction 'MOVK'"),
+        ("REV W0,W1", 1, "unsupported AArch64 instruction 'REV'"),
         ("RET", 1, "unsupported AArch64 instruction 'RET'"),
-        ("B.HS L", 3, "unsupported condition code 'HS'"),
-        ("CSEL W0,W1,W2,LO", 15, "unsupported condition code 'LO'"),
         ("B.XX L", 3, "unknown condition code 'XX'"),
+        ("CSEL W0,W1,W2,XX", 15, "unknown condition code 'XX'"),
+        ("LDRB X0,[X1]", 6, "LDRB: needs a W destination register"),
+        ("LDRSW W0,[X1]", 7, "LDRSW: needs an X destination register"),
+        ("MOV X0,#4294967301", 8, "cannot be encoded in a MOV"),
+        ("LDP W0,W0,[X1]", 1, "loading one register twice is unpredictable"),
         ("MOV W0,R5", 8, "unknown AArch64 register 'R5'"),
         ("MOV W31,#1", 5, "unknown AArch64 register 'W31'"),
         ("LDR W0,[SP]", 9, "unsupported AArch64 register 'SP'"),
@@ -439,13 +498,13 @@ def test_w_and_x_name_one_register() -> None:
         ("MOV W0,1", 8, "expected '#' before the immediate '1'"),
         ("LDR W0,X1", 8, "LDR: expected a memory operand '[Xn...]', found the register 'X1'"),
         ("LDR W0,[X1,W2]", 12, "a W index register needs SXTW or UXTW"),
-        ("LDR W0,[X1,X2,SXTX]", 15, "unsupported index extension 'SXTX'"),
+        ("LDR W0,[X1,X2,ROR #1]", 15, "unsupported index extension 'ROR'"),
         ("LDR W0,[X1,X2]!", 15, "pre-index '!' needs an immediate offset"),
         ("LDR X1,[X1],#8", 8, "write-back to the transferred register is unpredictable"),
         ("LDAR W0,[X1,#4]", 9, "LDAR: only '[Xn]' addressing is allowed"),
         ("STXR X3,W2,[X0]", 6, "the status register must be a W register"),
         ("ADD W0,W1,X2", 1, "ADD: operands mix W and X registers"),
-        ("ADD W0,W1", 1, "ADD takes 3 operand(s), found 2"),
+        ("ADD W0,W1", 1, "ADD: takes 3 or 4 operand(s), found 2"),
         ("DMB NSHX", 5, "unsupported barrier option 'NSHX'"),
         ("B nowhere", 3, "B to label 'nowhere', which P0 does not define"),
         ("MOV W0,#1 W1", 11, "unexpected 'W1'"),
@@ -480,5 +539,5 @@ def test_unknown_dialect_lists_aarch64() -> None:
 
 
 def test_error_text_is_file_line_col() -> None:
-    e = error(a64("NOP", "LDRB W0,[X1]"))
-    assert str(e) == "t.litmus:5:1: unsupported AArch64 instruction 'LDRB'"
+    e = error(a64("NOP", "REV W0,W1"))
+    assert str(e) == "t.litmus:5:1: unsupported AArch64 instruction 'REV'"

@@ -15,28 +15,23 @@ from dataclasses import dataclass
 import z3
 
 from verifier.analyses.judge import Expectation, Outcome, expectation_for, judge
+from verifier.analyses.observe import (
+    Column,
+    columns,
+    eval_prop,
+    format_condition,
+    format_typed,
+    format_value,
+    prop_term,
+)
 from verifier.analyses.registry import ModelSpec, all_tags, validate_expectations
-from verifier.errors import InputError, Pos
+from verifier.errors import Pos
 from verifier.events.build import build_events
 from verifier.events.graph import EventGraph
-from verifier.program.ast import (
-    Atom,
-    Litmus,
-    MemObs,
-    Observable,
-    PAnd,
-    PFalse,
-    PImplies,
-    PNot,
-    POr,
-    Prop,
-    PTrue,
-    Value,
-    observed_of,
-)
-from verifier.smt.encode import Execution, encode_execution
+from verifier.program.ast import Litmus, MemObs, Observable, RegObs, observed_of
+from verifier.smt.encode import Execution, encode_execution, mixed_size
 from verifier.smt.interpret import interpret
-from verifier.smt.terms import F, T, and_, eq, implies, lit_value, not_, num, or_
+from verifier.smt.terms import F, T, and_, eq, lit_value, not_, num, or_
 
 State = dict[str, str]
 
@@ -84,6 +79,10 @@ class Verdict:
     negative: int | None = None
     # Why the answer is Unknown: "timeout" or "memory" (Z3's own limits).
     unknown_reason: str | None = None
+    # The test has loops: the bound on backward jumps, and whether some path was cut there
+    # (then the answer holds up to the bound, as herd7's `Loop` answers do).
+    unroll: int | None = None
+    cut: bool = False
 
     @property
     def expected(self) -> str | None:
@@ -104,29 +103,37 @@ class Verdict:
         return None if outcome in ("unjudged", "unknown") else outcome != "fail"
 
 
-def check(test: Litmus, spec: ModelSpec, *, want_states: bool = False, timeout: float | None = None) -> Verdict:
+def check(
+    test: Litmus, spec: ModelSpec, *, want_states: bool = False, timeout: float | None = None,
+    unroll: int | None = None,
+) -> Verdict:
+    """`unroll`: the bound on backward jumps when the test does not set its own (herd7's 2)."""
     start = time.monotonic()
     validate_expectations(test)
     mapping = spec.mapping_for(test.arch, Pos(test.path, 1, 1))
-    graph = build_events(test, mapping)
+    graph = build_events(test, mapping, unroll)
     ex = encode_execution(graph)
+    deadline = None if timeout is None else start + timeout
+    refuse_mixed_sizes(ex, deadline)
     interpret(spec.cat, list(spec.prelude), ex, all_tags())
     observed = observed_of(test)
-    # Each observed register or location gets a named constant: states are read from them.
-    obs_names = []
-    for i, o in enumerate(observed):
-        name = ex.script.declare(f"obs{i}", "Int")
-        ex.script.add(eq(name, _obs_term(ex, o, test)))
-        obs_names.append(name)
+    # Each printed value (a register, a location, an array's cell) gets a named constant:
+    # states are read from them.
+    cols = columns(ex, test, observed)
+    obs_names: list[str] = []
+    for col in cols:
+        for term in col.terms:
+            name = ex.script.declare(f"obs{len(obs_names)}", "Int")
+            ex.script.add(eq(name, term))
+            obs_names.append(name)
     if test.filter is not None:
         ex.script.add(prop_term(ex, test.filter, test))
     cond = prop_term(ex, test.condition.prop, test)
     solver = z3.Solver()
     solver.from_string(ex.script.text())
-    deadline = None if timeout is None else start + timeout
     session = _Session(solver, deadline, ex, obs_names)
     if want_states:
-        observation, states, witness, positive = _by_states(session, test, observed, cond)
+        observation, states, witness, positive = _by_states(session, test, observed, cols, cond)
         executions = None if states is None else bool(states)
     else:
         expectation = expectation_for(test, spec)
@@ -150,7 +157,29 @@ def check(test: Litmus, spec: ModelSpec, *, want_states: bool = False, timeout: 
         positive=positive,
         negative=None if states is None or positive is None else len(states) - positive,
         unknown_reason=session.unknown_reason if observation == "Unknown" else None,
+        unroll=graph.unroll,
+        cut=graph.cut,
     )
+
+
+def refuse_mixed_sizes(ex: Execution, deadline: float | None) -> None:
+    """Refuse the test if two accesses of different sizes may touch one location in some
+    candidate execution (herd7 refuses such tests without `-variant mixed`); pairs with known
+    locations were refused while encoding, this asks the solver about computed addresses."""
+    if not ex.size_pairs:
+        return
+    solver = z3.Solver()
+    if deadline is not None:
+        solver.set("timeout", max(1, int((deadline - time.monotonic()) * 1000)))
+    solver.from_string(ex.script.text())
+    for a, b in ex.size_pairs:
+        both = and_(ex.guard[a], ex.guard[b], eq(ex.addr[a], ex.addr[b]))
+        solver.push()
+        solver.from_string(f"(assert {both})")
+        answer = solver.check()
+        solver.pop()
+        if answer != z3.unsat:  # reachable, or unknown: refuse rather than guess
+            raise mixed_size(ex, ex.graph.event(a), ex.graph.event(b))
 
 
 def _result(kind: str, observation: str) -> str:
@@ -230,11 +259,9 @@ def _by_queries(
 
 
 def _by_states(
-    s: _Session, test: Litmus, observed: tuple[Observable, ...], cond: str
+    s: _Session, test: Litmus, observed: tuple[Observable, ...], cols: list[Column], cond: str
 ) -> tuple[str, tuple[tuple[tuple[str, str], ...], ...] | None, Witness | None, int | None]:
-    keys = [str(o) for o in observed]
     states: list[tuple[tuple[str, str], ...]] = []
-    raw: list[list[int]] = []
     witness_pos: Witness | None = None
     witness_neg: Witness | None = None
     positive = 0
@@ -248,9 +275,9 @@ def _by_states(
                 break
             m = s.solver.model()
             values = [m.eval(z3.Int(n), model_completion=True).as_long() for n in s.obs]
-            raw.append(values)
-            states.append(tuple(zip(keys, (format_value(s.ex, v) for v in values), strict=True)))
-            holds = _eval_prop(test.condition.prop, dict(zip(observed, values, strict=True)), s.ex, test)
+            states.append(_state(s.ex, cols, values))
+            single = {o: values[_first_term(cols, k)] for k, o in enumerate(observed) if not cols[k].array}
+            holds = eval_prop(test.condition.prop, single, s.ex, test)
             positive += holds
             if holds and witness_pos is None:
                 witness_pos = extract_witness(s.ex, m)
@@ -270,93 +297,19 @@ def _by_states(
     return observation, tuple(sorted(states)), witness, positive
 
 
-# --------------------------------------------------------------------------- conditions
+def _first_term(cols: list[Column], k: int) -> int:
+    return sum(len(c.terms) for c in cols[:k])
 
 
-def _obs_term(ex: Execution, o: Observable, test: Litmus) -> str:
-    if isinstance(o, MemObs):
-        if o.loc not in ex.final_mem:
-            raise InputError(Pos(test.path, 1, 1), f"the condition names unknown location '{o.loc}'")
-        return ex.final_mem[o.loc]
-    if o.tid not in ex.graph.tids:
-        raise InputError(Pos(test.path, 1, 1), f"the condition names thread {o.tid}, which the test does not have")
-    value = ex.graph.final_reg(o.tid, o.reg)
-    return "0" if value is None else ex.int_of(value)
-
-
-def _value_code(ex: Execution, v: Value, test: Litmus) -> int:
-    if isinstance(v, int):
-        return v
-    if v not in ex.addr_code:
-        raise InputError(Pos(test.path, 1, 1), f"the condition compares with unknown location '{v}'")
-    return ex.addr_code[v]
-
-
-def prop_term(ex: Execution, p: Prop, test: Litmus) -> str:
-    if isinstance(p, Atom):
-        return eq(_obs_term(ex, p.obs, test), num(_value_code(ex, p.value, test)))
-    if isinstance(p, PTrue):
-        return T
-    if isinstance(p, PFalse):
-        return F
-    if isinstance(p, PNot):
-        return not_(prop_term(ex, p.arg, test))
-    if isinstance(p, PAnd):
-        return and_(*(prop_term(ex, a, test) for a in p.args))
-    if isinstance(p, POr):
-        return or_(*(prop_term(ex, a, test) for a in p.args))
-    if isinstance(p, PImplies):
-        return implies(prop_term(ex, p.left, test), prop_term(ex, p.right, test))
-    raise TypeError(p)
-
-
-def _eval_prop(p: Prop, values: dict[Observable, int], ex: Execution, test: Litmus) -> bool:
-    if isinstance(p, Atom):
-        return values[p.obs] == _value_code(ex, p.value, test)
-    if isinstance(p, PTrue):
-        return True
-    if isinstance(p, PFalse):
-        return False
-    if isinstance(p, PNot):
-        return not _eval_prop(p.arg, values, ex, test)
-    if isinstance(p, PAnd):
-        return all(_eval_prop(a, values, ex, test) for a in p.args)
-    if isinstance(p, POr):
-        return any(_eval_prop(a, values, ex, test) for a in p.args)
-    if isinstance(p, PImplies):
-        return (not _eval_prop(p.left, values, ex, test)) or _eval_prop(p.right, values, ex, test)
-    raise TypeError(p)
-
-
-def format_value(ex: Execution, v: int) -> str:
-    for name, code in ex.addr_code.items():
-        if code == v:
-            return name
-    return str(v)
-
-
-def format_prop(p: Prop) -> str:
-    if isinstance(p, Atom):
-        return f"{p.obs}={p.value}"
-    if isinstance(p, PTrue):
-        return "true"
-    if isinstance(p, PFalse):
-        return "false"
-    if isinstance(p, PNot):
-        return f"not ({format_prop(p.arg)})"
-    if isinstance(p, PAnd):
-        return " /\\ ".join(_paren(a) for a in p.args)
-    if isinstance(p, POr):
-        return " \\/ ".join(_paren(a) for a in p.args)
-    return f"{_paren(p.left)} -> {_paren(p.right)}"
-
-
-def _paren(p: Prop) -> str:
-    return f"({format_prop(p)})" if isinstance(p, (PAnd, POr, PImplies)) else format_prop(p)
-
-
-def format_condition(test: Litmus) -> str:
-    return f"{test.condition.kind} ({format_prop(test.condition.prop)})"
+def _state(ex: Execution, cols: list[Column], values: list[int]) -> tuple[tuple[str, str], ...]:
+    """A final state as herd7 prints it: `0:X0=-1`, `[x]=t+4`, `t={1,2}`."""
+    out: list[tuple[str, str]] = []
+    k = 0
+    for col in cols:
+        vs = [format_value(ex, v) for v in values[k : k + len(col.terms)]]
+        k += len(col.terms)
+        out.append((col.key, "{" + ",".join(vs) + "}" if col.array else vs[0]))
+    return tuple(out)
 
 
 # --------------------------------------------------------------------------- witnesses
@@ -404,9 +357,12 @@ def extract_witness(ex: Execution, m: z3.ModelRef) -> Witness:
         ws = [ev for ev in events if ev.kind == "W" and ev.loc == name]
         ws.sort(key=lambda ev: integer(ex.clock[ev.eid]))
         co.append((name, tuple(ev.eid for ev in ws)))
+    test = graph.test
     regs = tuple(
-        (f"{tid}:{reg}", format_value(ex, integer(ex.int_of(value))))
+        (f"{tid}:{reg}", format_typed(ex, test, RegObs(tid, reg), integer(ex.int_of(value))))
         for (tid, reg), value in graph.final_regs
     )
-    final = regs + tuple((f"[{n}]", format_value(ex, integer(t))) for n, t in ex.final_mem.items())
+    final = regs + tuple(
+        (str(MemObs(n)), format_typed(ex, test, MemObs(n), integer(t))) for n, t in ex.final_mem.items()
+    )
     return Witness(tuple(events), rf, tuple(co), final)

@@ -19,8 +19,9 @@ from typing import Literal
 
 import z3
 
-from verifier.analyses.check import Witness, extract_witness, prop_term
+from verifier.analyses.check import Witness, extract_witness, refuse_mixed_sizes
 from verifier.analyses.knobs import Knob, superset
+from verifier.analyses.observe import prop_term
 from verifier.analyses.registry import ModelSpec, all_tags
 from verifier.errors import Pos
 from verifier.events.build import build_events
@@ -77,6 +78,7 @@ class Choices:
             self.knobs = knobs + extra
         self.graph = graph
         ex = encode_execution(graph)
+        refuse_mixed_sizes(ex, deadline)
         interpret(spec.cat, list(spec.prelude), ex, all_tags())
         if test.filter is not None:
             ex.script.add(prop_term(ex, test.filter, test))

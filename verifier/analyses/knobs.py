@@ -24,8 +24,8 @@ import yaml
 
 from verifier.analyses.registry import encodings_dir
 from verifier.errors import InputError, Pos
+from verifier.frontends.x86_lower import locked_add_zero
 from verifier.program.ast import (
-    BinOp,
     Const,
     Fence,
     If,
@@ -34,7 +34,6 @@ from verifier.program.ast import (
     Load,
     LocAddr,
     Location,
-    Old,
     Pick,
     Reg,
     Rmw,
@@ -333,8 +332,9 @@ def private_location(test: Litmus, tid: int) -> str:
 def _fence(test: Litmus, k: Knob, at: Pos) -> Instr:
     pos = Pos(at.file, at.line, 0)
     if k.cls.startswith("RMW."):
-        loc = LocAddr(private_location(test, k.tid))
-        return Rmw(None, loc, BinOp("+", Old(), Const(0)), Old(), k.cls.split(".", 1)[1], pos)
+        if k.cls != "RMW.locked" or test.arch not in ("X86", "X86_64"):
+            raise ValueError(f"no locked-RMW fence of class {k.cls} for {test.arch} tests")
+        return locked_add_zero(test.arch, private_location(test, k.tid), pos)
     return Fence(k.cls.split(".", 1)[1], pos)
 
 

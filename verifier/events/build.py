@@ -2,8 +2,13 @@
 
 Every instruction runs once under a guard (the path condition).  A conditional (`If`) runs both
 branches under `guard && c` and `guard && !c` and merges registers with if-then-else; assembly
-jumps are handled the same way over the thread's acyclic control-flow graph, visiting blocks in
-topological order.  Loops are rejected by name (herd would unroll them; we do not guess).
+jumps are handled the same way over the thread's control-flow graph.  Loops are unrolled as
+herd7 unrolls them: along a path, the backward jumps to one label may be taken `unroll` times
+(herd7's `-unroll`, default 2); a path that would take one more is cut, that is, its
+executions do not exist (herd7 drops them too, and says the answer holds up to the bound).
+
+A sized access (assembly) stores the low bits of its value; its read returns a value of its
+size (the SMT stage reads an initial value through the read's size).
 
 Register values carry the set of reads they depend on, which yields herd's `addr`, `data` and
 `ctrl` relations: an address or stored value computed from a read, or an event under a branch
@@ -13,12 +18,14 @@ event of the thread).
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 
 from verifier.errors import InputError, Pos, Unsupported
 from verifier.events.graph import INIT_TID, Dep, Event, EventGraph
 from verifier.events.mapping import Item, Mapping, Recipe
 from verifier.events.sym import (
+    FALSE,
     TRUE,
     SAddr,
     SChoice,
@@ -76,6 +83,9 @@ class _Acc:
     )
     assumptions: list[Sym] = field(default_factory=list)
     choices: int = 0
+    unordered: list[tuple[int, int]] = field(default_factory=list)
+    last_access: int | None = None
+    cut: bool = False
 
     def depend(self, kind: str, d: Deps, eid: int) -> None:
         self.deps[kind].extend((src, eid, cond) for src, cond in d.items() if src != eid)
@@ -95,8 +105,13 @@ class _State:
         return _State(self.guard, env, self.ctrl, self.reservation)
 
 
-def build_events(test: Litmus, mapping: Mapping) -> EventGraph:
-    """Turn a parsed test into events, compiling access classes through `mapping`."""
+DEFAULT_UNROLL = 2  # herd7's default for every dialect but ASL
+
+
+def build_events(test: Litmus, mapping: Mapping, unroll: int | None = None) -> EventGraph:
+    """Turn a parsed test into events, compiling access classes through `mapping`.  The
+    bound on backward jumps is the test's own `Unroll=N`, else `unroll`, else herd7's 2."""
+    bound = test.unroll if test.unroll is not None else unroll if unroll is not None else DEFAULT_UNROLL
     acc = _Acc()
     locations = [loc.name for loc in test.locations]
     for loc in test.locations:
@@ -108,7 +123,7 @@ def build_events(test: Litmus, mapping: Mapping) -> EventGraph:
     finals: list[tuple[tuple[int, str], Sym]] = []
     for thread in sorted(test.threads, key=lambda t: t.tid):
         start = len(acc.events)
-        state = _run_thread(thread, mapping, acc)
+        state = _run_thread(thread, mapping, acc, bound)
         threads.append(tuple(range(start, len(acc.events))))
         for reg, val in sorted(state.env.items()):
             if not reg.startswith("%"):
@@ -142,7 +157,21 @@ def build_events(test: Litmus, mapping: Mapping) -> EventGraph:
         pick_data=deps("pick_data"),
         choices=acc.choices,
         picks=tuple(sorted(_picks(test))),
+        unordered=tuple(acc.unordered),
+        unroll=bound if any(_has_loop(t.body) for t in test.threads) else None,
+        cut=acc.cut,
     )
+
+
+def _has_loop(body: tuple[Instr, ...]) -> bool:
+    """Whether some jump goes back to a label at or before it."""
+    seen: set[str] = set()
+    for i in body:
+        if isinstance(i, Label):
+            seen.add(i.name)
+        elif isinstance(i, (Branch, Goto)) and i.target in seen:
+            return True
+    return False
 
 
 def _picks(test: Litmus) -> set[int]:
@@ -206,14 +235,15 @@ def _eval(e: Expr, env: Env, old: Val | None) -> Val:
 # --------------------------------------------------------------------------- threads
 
 
-def _run_thread(thread: Thread, mapping: Mapping, acc: _Acc) -> _State:
+def _run_thread(thread: Thread, mapping: Mapping, acc: _Acc, unroll: int) -> _State:
     env: Env = {}
     for reg, value in thread.reg_init:
         env[reg] = _eval(value, env, None)
     state = _State(TRUE, env, {})
     body = thread.body
+    acc.last_access = None
     if any(isinstance(i, (Label, Branch, Goto)) for i in body):
-        return _run_cfg(thread.tid, body, state, mapping, acc)
+        return _run_cfg(thread.tid, body, state, mapping, acc, unroll)
     return _run_block(thread.tid, body, state, mapping, acc)
 
 
@@ -243,7 +273,8 @@ def _step(tid: int, instr: Instr, st: _State, mapping: Mapping, acc: _Acc) -> _S
     if isinstance(instr, Load):
         a = _eval(instr.addr, st.env, None)
         recipe = _recipe(mapping, f"R.{instr.cls}", instr.pos)
-        eids = _emit(tid, recipe, [st.guard] * len(recipe), a, None, instr.pos, f"R.{instr.cls}", acc, st)
+        eids = _emit(tid, recipe, [st.guard] * len(recipe), a, None, instr.pos, f"R.{instr.cls}", acc, st,
+                     size=instr.size, paired=instr.paired)
         r = _only(recipe, eids, "R")
         env = dict(st.env)
         env[instr.dst] = Val(SRead(r), {r: TRUE})
@@ -253,7 +284,8 @@ def _step(tid: int, instr: Instr, st: _State, mapping: Mapping, acc: _Acc) -> _S
         a = _eval(instr.addr, st.env, None)
         v = _eval(instr.value, st.env, None)
         recipe = _recipe(mapping, f"W.{instr.cls}", instr.pos)
-        _emit(tid, recipe, [st.guard] * len(recipe), a, v, instr.pos, f"W.{instr.cls}", acc, st)
+        _emit(tid, recipe, [st.guard] * len(recipe), a, v, instr.pos, f"W.{instr.cls}", acc, st,
+              size=instr.size, paired=instr.paired)
         return st
     if isinstance(instr, StoreEx):
         return _store_ex(tid, instr, st, mapping, acc)
@@ -288,9 +320,12 @@ def _emit(
     acc: _Acc,
     st: _State,
     tags_of: dict[int, tuple[tuple[str, Sym], ...]] | None = None,
+    size: int | None = None,
+    paired: bool = False,
 ) -> list[int]:
     """Append the recipe's events with their dependencies: accesses get `addr`, writes get
-    `value` (data).  Returns the eids."""
+    `value` (data; its low `size` bits for a sized write).  A `paired` access is not ordered
+    by po with the access before it (one instruction).  Returns the eids."""
     eids: list[int] = []
     for k, (item, guard) in enumerate(zip(recipe, guards, strict=True)):
         eid = len(acc.events)
@@ -299,10 +334,17 @@ def _emit(
         if item.kind == "F":
             ev = Event(eid, tid, "F", tags, guard, None, None, pos, cls)
         elif item.kind == "R":
-            ev = Event(eid, tid, "R", tags, guard, a, SRead(eid), pos, cls)
+            ev = Event(eid, tid, "R", tags, guard, a, SRead(eid), pos, cls, size)
         else:
-            ev = Event(eid, tid, "W", tags, guard, a, value.sym if value else None, pos, cls)
+            stored = value.sym if value else None
+            if stored is not None and size is not None:
+                stored = binop("&", stored, SConst((1 << size) - 1))
+            ev = Event(eid, tid, "W", tags, guard, a, stored, pos, cls, size)
         acc.events.append(ev)
+        if item.kind != "F":
+            if paired and acc.last_access is not None:
+                acc.unordered.append((acc.last_access, eid))
+            acc.last_access = eid
         if item.kind != "F" and addr is not None:
             acc.depend("addr", addr.deps, eid)
             acc.depend("pick_addr", addr.picks, eid)
@@ -361,7 +403,7 @@ def _rmw(tid: int, instr: Rmw, st: _State, mapping: Mapping, acc: _Acc) -> _Stat
     )
     eids = _emit(
         tid, [it for it, _ in order], guards, a, value, instr.pos, key, acc, st,
-        tags_of={read_pos: tuple(read_tags.items())},
+        tags_of={read_pos: tuple(read_tags.items())}, size=instr.size,
     )
     w = next(e for (it, role), e in zip(order, eids, strict=True) if it.kind == "W" and role == "ok")
     acc.rmw.append((read_eid, w))
@@ -401,7 +443,7 @@ def _store_ex(tid: int, instr: StoreEx, st: _State, mapping: Mapping, acc: _Acc)
         acc.choices += 1
         success = conj(truth(choice), binop("==", a.sym, st.reservation[1]))
     g = conj(st.guard, success)
-    eids = _emit(tid, recipe, [g] * len(recipe), a, v, instr.pos, key, acc, st)
+    eids = _emit(tid, recipe, [g] * len(recipe), a, v, instr.pos, key, acc, st, size=instr.size)
     if st.reservation is not None:
         acc.rmw.append((st.reservation[0], _only(recipe, eids, "W")))
     env = dict(st.env)
@@ -426,8 +468,15 @@ def _merge_envs(branches: list[tuple[Sym, Env]]) -> Env:
 # --------------------------------------------------------------------------- assembly CFGs
 
 
-def _run_cfg(tid: int, body: tuple[Instr, ...], entry: _State, mapping: Mapping, acc: _Acc) -> _State:
-    """Run a thread with labels and jumps over its (acyclic) control-flow graph."""
+def _run_cfg(
+    tid: int, body: tuple[Instr, ...], entry: _State, mapping: Mapping, acc: _Acc, unroll: int
+) -> _State:
+    """Run a thread with labels and jumps over its control-flow graph, unrolling loops.
+
+    A node of the unrolled graph is a block with, per label, how many backward jumps to it
+    the path has taken (herd7 counts them per path, and cuts a path past `unroll`).  Every
+    edge leads to a greater (total count, block) key, so popping nodes in key order sees all
+    of a node's incoming paths before running it, and merges them (same future)."""
     blocks: list[list[Instr]] = [[]]
     labels: dict[str, int] = {}
     for instr in body:
@@ -442,24 +491,35 @@ def _run_cfg(tid: int, body: tuple[Instr, ...], entry: _State, mapping: Mapping,
         if isinstance(instr, (Branch, Goto)):
             blocks.append([])
     end = len(blocks)  # virtual exit block
+    for code in blocks:
+        jump = code[-1] if code and isinstance(code[-1], (Branch, Goto)) else None
+        if jump is not None and jump.target not in labels:
+            raise InputError(jump.pos, f"jump to undefined label '{jump.target}'")
+    Counts = tuple[int, ...]
+    start: Counts = (0,) * end
+    incoming: dict[tuple[int, Counts], list[_State]] = {(0, start): [entry]}
+    queue: list[tuple[int, int, Counts]] = [(0, 0, start)]
+    exits: list[_State] = []
 
-    def successors(b: int) -> list[tuple[int, Instr | None]]:
-        last = blocks[b][-1] if blocks[b] else None
-        if isinstance(last, (Branch, Goto)):
-            if last.target not in labels:
-                raise InputError(last.pos, f"jump to undefined label '{last.target}'")
-            succ: list[tuple[int, Instr | None]] = [(labels[last.target], last)]
-            if isinstance(last, Branch):
-                succ.append((b + 1, None))
-            return succ
-        return [(b + 1, None)]
+    def send(src: int, target: int, counts: Counts, state: _State) -> None:
+        if target <= src:  # a backward jump (herd7: to an address at or before the jump's)
+            counts = counts[:target] + (counts[target] + 1,) + counts[target + 1 :]
+            if counts[target] > unroll:
+                acc.assumptions.append(neg(state.guard))  # this path has no execution
+                acc.cut = True
+                return
+        key = (target, counts)
+        if key not in incoming:
+            incoming[key] = []
+            heapq.heappush(queue, (sum(counts), target, counts))
+        incoming[key].append(state)
 
-    order = _topological(len(blocks), successors, blocks)
-    incoming: dict[int, list[_State]] = {0: [entry]}
-    for b in order[:-1]:  # the last is the virtual exit block
-        states = incoming.pop(b, [])
-        if not states:
-            continue  # unreachable block
+    while queue:
+        _, b, counts = heapq.heappop(queue)
+        states = incoming.pop((b, counts))
+        if b == end:
+            exits += states
+            continue
         st = _join(states, _block_pos(blocks[b]))
         code = blocks[b]
         jump = code[-1] if code and isinstance(code[-1], (Branch, Goto)) else None
@@ -469,15 +529,14 @@ def _run_cfg(tid: int, body: tuple[Instr, ...], entry: _State, mapping: Mapping,
             cond = truth(c.sym)
             # In assembly every later event depends on the branch (whichever way it went).
             ctrl = union(st.ctrl, under(c.sources(), st.guard))
-            taken = _State(conj(st.guard, cond), st.env, ctrl, st.reservation)
-            incoming.setdefault(labels[jump.target], []).append(taken)
-            incoming.setdefault(b + 1, []).append(_State(conj(st.guard, neg(cond)), st.env, ctrl, st.reservation))
+            send(b, labels[jump.target], counts, _State(conj(st.guard, cond), st.env, ctrl, st.reservation))
+            send(b, b + 1, counts, _State(conj(st.guard, neg(cond)), st.env, ctrl, st.reservation))
         elif isinstance(jump, Goto):
-            incoming.setdefault(labels[jump.target], []).append(st)
+            send(b, labels[jump.target], counts, st)
         else:
-            incoming.setdefault(b + 1, []).append(st)
+            send(b, b + 1, counts, st)
     last = next((i.pos for i in reversed(body)), Pos("?", 0, 0))
-    return _join(incoming[end], last) if incoming.get(end) else _State(TRUE, dict(entry.env), {})
+    return _join(exits, last) if exits else _State(FALSE, dict(entry.env), {})
 
 
 def _join(states: list[_State], pos: Pos) -> _State:
@@ -488,30 +547,6 @@ def _join(states: list[_State], pos: Pos) -> _State:
     ctrl = union(*(under(s.ctrl, s.guard) for s in states))
     reservation = _same_reservation(states, pos)
     return _State(guard, env, ctrl, reservation)
-
-
-def _topological(n: int, successors, blocks: list[list[Instr]]) -> list[int]:  # type: ignore[no-untyped-def]
-    """Blocks in an order where every jump goes forward; a cycle is a loop: rejected."""
-    colour = [0] * (n + 1)
-    out: list[int] = []
-
-    def visit(b: int) -> None:
-        if b >= n:
-            return
-        colour[b] = 1
-        for s, via in successors(b):
-            if s < n and colour[s] == 1:
-                pos = via.pos if via is not None else _block_pos(blocks[b])
-                raise Unsupported(pos, "loops are not supported (this jump closes a cycle)")
-            if s < n and colour[s] == 0:
-                visit(s)
-        colour[b] = 2
-        out.append(b)
-
-    visit(0)
-    out.reverse()
-    out.append(n)
-    return out
 
 
 def _block_pos(block: list[Instr]) -> Pos:

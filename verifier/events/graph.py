@@ -32,6 +32,8 @@ class Event:
     value: Sym | None
     pos: Pos | None
     cls: str
+    # The access's size in bits (assembly dialects); None: whole integers (kernel C, init).
+    size: int | None = None
 
     @property
     def is_init(self) -> bool:
@@ -44,7 +46,8 @@ class EventGraph:
 
     `threads[k]` lists the eids of thread k in program order (every pair in that order is in
     po when both events happen, except the pairs in `iico`: the read and write of one atomic
-    instruction, which herd7 orders inside the instruction rather than by po).  `rmw` pairs
+    instruction, which herd7 orders inside the instruction rather than by po, and the pairs in
+    `unordered`: the two accesses of a load or store pair).  `rmw` pairs
     hold when both events happen.  Dependencies (`addr`, `data`, `ctrl`, and Arm's pick
     dependencies `pick_addr`, `pick_data`) are (read, event, condition) triples: the edge
     holds when both events happen and the condition holds (herd computes dependencies per
@@ -69,6 +72,12 @@ class EventGraph:
     choices: int = 0
     # The analysis choices (`SPick` indices) the events mention: fence synthesis only.
     picks: tuple[int, ...] = ()
+    # Pairs of accesses of one instruction that po does not order (AArch64 LDP/STP).
+    unordered: tuple[tuple[int, int], ...] = ()
+    # The bound on backward jumps (herd7's -unroll) when the test has loops, and whether some
+    # path was cut there (its executions are then missing, as in herd7).
+    unroll: int | None = None
+    cut: bool = False
 
     def event(self, eid: int) -> Event:
         return self.events[eid]

@@ -1,8 +1,8 @@
 """Front end for herd's `AArch64` litmus tests.
 
 Layout: the header line `AArch64 NAME`, an optional doc string and `Key=value` lines
-(ignored), the init block, the program table (`P0 | P1 ;`, then rows of `|`-separated cells
-ending in `;`) and the tail.  Each cell is parsed into a small syntax tree
+(`Unroll=N` is read), the init block, the program table (`P0 | P1 ;`, then rows of
+`|`-separated cells ending in `;`) and the tail.  Each cell is parsed into a small syntax tree
 (`aarch64_lower.Ins`/`Lbl`), which `aarch64_lower` turns into the IR.
 
 Registers: `Wn` and `Xn` (n = 0..30) are one register, named `Xn` everywhere in the IR, as
@@ -18,48 +18,36 @@ from typing import Final, Literal
 
 from verifier.errors import InputError, Pos, Unsupported, unsupported
 from verifier.frontends.aarch64_lower import (
-    ARITY,
-    MASK32,
+    EXTENDS,
+    KNOWN,
+    SHIFTS,
     Imm,
+    Index,
     Ins,
     Item,
     Lbl,
     Mem,
     Operand,
     RegOp,
+    Shift,
     Sym,
-    condition,
+    condition_holds,
     lower_thread,
 )
+from verifier.frontends.asm_test import assemble
 from verifier.frontends.common import (
     Token,
     TokenStream,
     blank_comments,
-    find_tail,
     header,
     number,
-    parse_init,
-    parse_tail,
-    pos_of,
-    read_expectations,
     skip_preamble,
     tokenize,
 )
+from verifier.frontends.condition import find_tail, parse_tail
+from verifier.frontends.init import parse_init
 from verifier.frontends.table import ProgramTable
-from verifier.program.ast import (
-    Atom,
-    BinOp,
-    Const,
-    Expr,
-    Litmus,
-    LocAddr,
-    Location,
-    MemObs,
-    Prop,
-    Reg,
-    Thread,
-    prop_atoms,
-)
+from verifier.program.ast import Litmus
 
 # --------------------------------------------------------------------------- registers
 
@@ -142,17 +130,14 @@ class _TableParser(ProgramTable[Item]):
         if not self.at_cell_end():
             t = ts.peek()
             raise ts.error(t, f"unexpected {t.text!r}: expected ',', '|' or ';'")
-        want = 1 if mn.startswith("B.") else ARITY[mn]
-        if len(ops) != want:
-            raise ts.error(word, f"{word.text} takes {want} operand(s), found {len(ops)}")
         return Ins(mn, word.text, tuple(ops), self.pos(word))
 
     def mnemonic(self, word: Token) -> str:
         up = word.text.upper()
         if up.startswith("B.") and len(up) > 2:
-            condition(word.text[2:], self.pos(word, 2))  # names an unsupported code
+            condition_holds(word.text[2:], self.pos(word, 2))  # names an unknown code
             return up
-        if up not in ARITY:
+        if up not in KNOWN:
             raise unsupported(self.ts.error(word, f"unsupported AArch64 instruction '{word.text}'"))
         return up
 
@@ -167,6 +152,10 @@ class _TableParser(ProgramTable[Item]):
             return self.memory()
         if t.kind == "name":
             ts.next()
+            up = t.text.upper()
+            if up in SHIFTS or up in EXTENDS:
+                amount = self.immediate().value if ts.at("#") else None
+                return Shift(up, amount, self.pos(t))
             return _register(t.text, self.pos(t)) or Sym(t.text, self.pos(t))
         if t.kind == "num":
             raise ts.error(t, f"expected '#' before the immediate '{t.text}'")
@@ -180,45 +169,48 @@ class _TableParser(ProgramTable[Item]):
         return Imm(number(t.text), self.pos(hash_))
 
     def memory(self) -> Mem:
-        """`[Xn]`, `[Xn,#imm]`, `[Xn,Xm]`, `[Xn,Xm,LSL #s]`, `[Xn,Wm,SXTW|UXTW {#s}]`,
-        `[Xn,#imm]!` and `[Xn],#imm`."""
+        """`[Xn]`, `[Xn,#imm]`, `[Xn,Xm{,LSL #s}]`, `[Xn,Wm,SXTW|UXTW {#s}]`, `[Xn,Xm,SXTX {#s}]`,
+        `[Xn,#imm]!` (pre-index) and `[Xn],#imm` (post-index)."""
         ts = self.ts
         open_ = ts.expect("[")
         b = ts.next()
         base = _register(b.text, self.pos(b)) if b.kind == "name" else None
         if base is None or base.name is None or not base.wide:
             raise ts.error(b, f"expected a base register X0-X30, found {b.text or 'end of input'!r}")
-        offset: Expr | None = None
+        imm: int | None = None
+        index: Index | None = None
         if ts.accept(","):
-            offset = Const(self.immediate().value) if ts.at("#") else self.index()
+            if ts.at("#"):
+                imm = self.immediate().value
+            else:
+                index = self.index()
         ts.expect("]", "']'")
         mode: Literal["offset", "pre", "post"] = "offset"
         if ts.at("!"):
-            if not isinstance(offset, Const):
+            if imm is None:
                 raise ts.error(ts.peek(), "pre-index '!' needs an immediate offset '[Xn,#imm]!'")
             ts.next()
             mode = "pre"
         elif ts.at(",") and ts.peek(1).text == "#":
-            if offset is not None:
+            if imm is not None or index is not None:
                 raise ts.error(ts.peek(1), "post-index needs a plain base '[Xn],#imm'")
             ts.next()
-            offset, mode = Const(self.immediate().value), "post"
-        if mode == "offset" and offset == Const(0):
-            offset = None
-        return Mem(base.name, offset, mode, self.pos(open_))
+            imm, mode = self.immediate().value, "post"
+        if mode == "offset" and imm == 0:
+            imm = None
+        return Mem(base.name, imm, index, mode, self.pos(open_))
 
-    def index(self) -> Expr:
+    def index(self) -> Index:
         """An index register with its optional extension and shift."""
         ts = self.ts
         t = ts.next()
         reg = _register(t.text, self.pos(t)) if t.kind == "name" else None
         if reg is None:
             raise ts.error(t, f"expected an offset '#imm' or an index register, found {t.text or 'end of input'!r}")
-        value: Expr = Const(0) if reg.name is None else Reg(reg.name)
         ext = ts.next() if ts.accept(",") else None
         kind = ext.text.upper() if ext is not None else None
-        if ext is not None and kind not in ("SXTW", "UXTW", "LSL"):
-            raise unsupported(ts.error(ext, f"unsupported index extension {ext.text!r} (expected SXTW, UXTW or LSL)"))
+        if ext is not None and kind not in ("SXTW", "UXTW", "LSL", "SXTX"):
+            raise unsupported(ts.error(ext, f"unsupported index extension {ext.text!r} (expected SXTW, UXTW, SXTX or LSL)"))
         if reg.wide and kind in ("SXTW", "UXTW"):
             raise ts.error(t, f"{kind} needs a W index register, found '{t.text}'")
         if not reg.wide and kind not in ("SXTW", "UXTW"):
@@ -230,12 +222,7 @@ class _TableParser(ProgramTable[Item]):
                 raise ts.error(ts.toks[ts.i - 1], f"index shift must be 0 to 4, found {shift}")
         elif kind == "LSL":
             raise ts.error(ts.peek(), "LSL needs a shift amount '#s'")
-        if kind == "UXTW":
-            value = BinOp("&", value, MASK32)
-        # SXTW keeps the register's value as it is: exact for the small non-negative and the
-        # MOV-written negative offsets litmus tests use (a W result of ADD/SUB is masked to
-        # 32 bits and would need a real sign extension from 2^31 up).
-        return BinOp("<<", value, Const(shift)) if shift else value
+        return Index(reg, kind, shift)
 
 
 # --------------------------------------------------------------------------- the test
@@ -247,49 +234,10 @@ def parse_aarch64(text: str, path: str) -> Litmus:
     arch, name, after_header = header(src, path)
     if arch != "AArch64":
         raise InputError(Pos(path, 1, 1), f"expected an AArch64 litmus test, found {arch!r}")
-    init_at = skip_preamble(src, after_header, path)
+    init_at, info = skip_preamble(src, after_header, path)
     init = parse_init(src, init_at, path, _norm)
     tail_at = find_tail(src, init.end)
     columns = _TableParser(src, init.end, tail_at, path).parse()
-    tail = parse_tail(src, tail_at, path, _norm)
-
-    for tid, reg, _ in init.registers:
-        if tid >= len(columns):
-            raise InputError(
-                pos_of(src, init_at, path),
-                f"the init block sets register {tid}:{reg} but there is no thread P{tid}",
-            )
-    threads = tuple(
-        Thread(
-            tid,
-            lower_thread(f"P{tid}", items),
-            tuple((reg, value) for t, reg, value in init.registers if t == tid),
-        )
-        for tid, items in enumerate(columns)
-    )
-
-    # Locations in order of first appearance: init block, then tail (the program names
-    # none: its addresses come from registers).
-    order: list[str] = [n for n, _, _ in init.memory]
-    order += [v.name for _, v, _ in init.memory if isinstance(v, LocAddr)]
-    order += [v.name for _, _, v in init.registers if isinstance(v, LocAddr)]
-    props: list[Prop] = [Atom(o, 0) for o in tail.observed]
-    props += [tail.filter] if tail.filter is not None else []
-    for atom in (a for p in [*props, tail.condition.prop] for a in prop_atoms(p)):
-        if isinstance(atom.obs, MemObs):
-            order.append(atom.obs.loc)
-        if isinstance(atom.value, str):
-            order.append(atom.value)
-    declared = {n: (v, ctype) for n, v, ctype in init.memory}
-    locations = tuple(Location(n, *declared.get(n, (Const(0), None))) for n in dict.fromkeys(order))
-    return Litmus(
-        arch=arch,
-        name=name,
-        path=path,
-        threads=threads,
-        locations=locations,
-        condition=tail.condition,
-        observed=tail.observed,
-        filter=tail.filter,
-        expected=read_expectations(text),
-    )
+    tail = parse_tail(src, tail_at, path, _norm, dict(init.arrays))
+    threads = [lower_thread(f"P{tid}", items) for tid, items in enumerate(columns)]
+    return assemble(arch, name, path, src, init_at, init, tail, threads, info, text)

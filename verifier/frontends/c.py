@@ -8,7 +8,7 @@
     locations [...]  filter ...  exists|~exists|forall ...
 
 Each thread parameter names a shared location (`*x` is location x).  Bodies are parsed by
-`c_expr.ThreadParser`; the init block and the tail by the shared herd-format code in `common`.
+`c_expr.ThreadParser`; the init block by `init`, the tail by `condition`.
 """
 
 from __future__ import annotations
@@ -18,14 +18,9 @@ from typing import TypeVar
 
 from verifier.errors import InputError, Pos, Unsupported
 from verifier.frontends.c_expr import KEYWORDS, PRIMITIVES, RCU, THREAD, Cursor, ThreadParser, tokenize
-from verifier.frontends.common import (
-    blank_comments,
-    header,
-    parse_init,
-    parse_tail,
-    pos_of,
-    read_expectations,
-)
+from verifier.frontends.common import blank_comments, header, pos_of, read_expectations
+from verifier.frontends.condition import parse_tail
+from verifier.frontends.init import parse_init
 from verifier.program.ast import (
     Const,
     Expr,

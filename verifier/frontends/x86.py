@@ -18,20 +18,19 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
-from verifier.errors import InputError, Pos, unsupported
+from verifier.errors import InputError, Pos, Unsupported, unsupported
+from verifier.frontends.asm_test import assemble
 from verifier.frontends.common import (
     RegNormalizer,
     Token,
     TokenStream,
     blank_comments,
-    find_tail,
     header,
-    parse_init,
-    parse_tail,
-    pos_of,
-    read_expectations,
+    skip_preamble,
     tokenize,
 )
+from verifier.frontends.condition import find_tail, parse_tail
+from verifier.frontends.init import parse_init
 from verifier.frontends.table import ProgramTable
 from verifier.frontends.x86_lower import (
     ARITY,
@@ -49,18 +48,12 @@ from verifier.frontends.x86_lower import (
     mnemonic,
 )
 from verifier.program.ast import (
-    Atom,
     BinOp,
     Const,
     Expr,
     Litmus,
     LocAddr,
-    Location,
-    MemObs,
-    Prop,
     Reg,
-    Thread,
-    prop_atoms,
 )
 
 # --------------------------------------------------------------------------- registers
@@ -71,25 +64,26 @@ _X86_REGS: Final = frozenset({"EAX", "EBX", "ECX", "EDX", "ESI", "EDI", "EBP", "
 _X86_STATE_REGS: Final = _X86_REGS | {"EIP"}
 
 
-def _x86_64_aliases() -> dict[str, str]:
-    """Every lower-case X86_64 register name -> the 64-bit register it is part of."""
-    table: dict[str, str] = {}
+def _x86_64_aliases() -> dict[str, tuple[str, int]]:
+    """Every lower-case X86_64 register name -> the 64-bit register it is part of, and the
+    width it names (`eax` -> rax, 32).  The high-byte names (`ah`) are refused when used."""
+    table: dict[str, tuple[str, int]] = {}
     for b in "abcd":
-        for alias in (f"r{b}x", f"e{b}x", f"{b}x", f"{b}l", f"{b}h"):
-            table[alias] = f"r{b}x"
+        for alias, bits in ((f"r{b}x", 64), (f"e{b}x", 32), (f"{b}x", 16), (f"{b}l", 8), (f"{b}h", 0)):
+            table[alias] = (f"r{b}x", bits)
     for b in ("si", "di", "bp", "sp"):
-        for alias in (f"r{b}", f"e{b}", b, f"{b}l"):
-            table[alias] = f"r{b}"
+        for alias, bits in ((f"r{b}", 64), (f"e{b}", 32), (b, 16), (f"{b}l", 8)):
+            table[alias] = (f"r{b}", bits)
     for k in range(8, 16):
-        for alias in (f"r{k}", f"r{k}d", f"r{k}w", f"r{k}b"):
-            table[alias] = f"r{k}"
+        for alias, bits in ((f"r{k}", 64), (f"r{k}d", 32), (f"r{k}w", 16), (f"r{k}b", 8)):
+            table[alias] = (f"r{k}", bits)
     # Special registers are ordinary registers here (0 unless initialised).
     for special in ("rip", "cs", "ds", "es", "fs", "gs", "ss"):
-        table[special] = special
+        table[special] = (special, 64)
     return table
 
 
-_X86_64_REGS: Final[Mapping[str, str]] = MappingProxyType(_x86_64_aliases())
+_X86_64_REGS: Final[Mapping[str, tuple[str, int]]] = MappingProxyType(_x86_64_aliases())
 _SEGMENTS: Final = frozenset({"cs", "ds", "es", "fs", "gs", "ss"})
 
 
@@ -101,10 +95,16 @@ def _norm_x86(tid: int, name: str, pos: Pos) -> str:
 
 
 def _norm_x86_64(tid: int, name: str, pos: Pos) -> str:
-    canon = _X86_64_REGS.get(name.removeprefix("%").lower())
-    if canon is None:
+    return _reg_x86_64(name, pos).name
+
+
+def _reg_x86_64(name: str, pos: Pos) -> RegOp:
+    entry = _X86_64_REGS.get(name.removeprefix("%").lower())
+    if entry is None:
         raise InputError(pos, f"unknown X86_64 register '{name}'")
-    return canon
+    if entry[1] == 0:
+        raise Unsupported(pos, f"unsupported X86_64 register '{name}' (the high byte of a register)")
+    return RegOp(*entry)
 
 
 # --------------------------------------------------------------------------- tokens
@@ -168,9 +168,10 @@ class _TableParser(ProgramTable[Item]):
             word = ts.next()
             if word.kind != "name":
                 raise ts.error(word, "expected an instruction after LOCK")
-        mn = mnemonic(word.text)
-        if mn is None:
+        found = mnemonic(word.text)
+        if found is None:
             raise unsupported(ts.error(word, f"unsupported {self.arch} instruction {word.text!r}"))
+        mn, size = found
         if lock and mn not in LOCKABLE:
             raise ts.error(first, f"LOCK prefix is not allowed on {word.text}")
         pos = self.pos(first)
@@ -179,7 +180,7 @@ class _TableParser(ProgramTable[Item]):
             if t.kind != "name":
                 raise ts.error(t, f"expected a label after {word.text}")
             self.expect_cell_end()
-            return Ins(mn, word.text, lock, (), t.text, pos)
+            return Ins(mn, word.text, lock, (), t.text, pos, size)
         seen = len(self.names)
         ops: list[Operand] = []
         if not self.at_cell_end():
@@ -194,7 +195,7 @@ class _TableParser(ProgramTable[Item]):
             raise InputError(pos, f"{word.text} takes {want} operand(s), found {len(ops)}")
         if self.arch == "X86_64":
             ops.reverse()  # AT&T: source first
-        return Ins(mn, word.text, lock, tuple(ops), None, pos)
+        return Ins(mn, word.text, lock, tuple(ops), None, pos, size)
 
     # ----- operands
 
@@ -207,18 +208,18 @@ class _TableParser(ProgramTable[Item]):
             return self.intel_operand()
         if t.kind == "reg":
             ts.next()
-            reg = self.att_reg(t)
+            reg = _reg_x86_64(t.text, self.pos(t))
             if ts.accept(":"):
-                if reg not in _SEGMENTS:
+                if reg.name not in _SEGMENTS:
                     raise ts.error(t, f"'{t.text}' is not a segment register")
                 return self.att_memory()
-            return RegOp(reg)
+            return reg
         if t.kind == "num" and ts.peek(1).text != "(":
             ts.next()
             return Imm(Const(_to_int(t.text)))  # herd reads a bare number as an immediate
         if t.kind == "name" and t.text.lower() in _X86_64_REGS and ts.peek(1).text != "(":
             ts.next()
-            return RegOp(_X86_64_REGS[t.text.lower()])  # herd also accepts registers without '%'
+            return _reg_x86_64(t.text, self.pos(t))  # herd also accepts registers without '%'
         return self.att_memory()
 
     def immediate(self) -> Expr:
@@ -239,7 +240,7 @@ class _TableParser(ProgramTable[Item]):
         if t.kind == "num":
             return Imm(Const(_to_int(t.text)))
         if t.kind == "name" and t.text in _X86_REGS:
-            return RegOp(t.text)
+            return RegOp(t.text, 32)
         if t.text == "[":
             addr = self.sum(intel=True)
             ts.expect("]", "']'")
@@ -322,20 +323,6 @@ class _TableParser(ProgramTable[Item]):
 # --------------------------------------------------------------------------- the test
 
 
-def _program_start(text: str, after_header: int, path: str) -> int:
-    """Offset from which to look for the init block: after the optional doc string, which
-    may contain braces."""
-    i = after_header
-    while i < len(text) and text[i].isspace():
-        i += 1
-    if i < len(text) and text[i] == '"':
-        close = text.find('"', i + 1)
-        if close < 0:
-            raise InputError(pos_of(text, i, path), "unterminated doc string '\"'")
-        return close + 1
-    return i
-
-
 def parse_x86(text: str, path: str) -> Litmus:
     """Parse an `X86` or `X86_64` litmus test into the program IR."""
     src = blank_comments(text, path)  # in assembly, `(* ... *)` is a comment everywhere
@@ -343,52 +330,12 @@ def parse_x86(text: str, path: str) -> Litmus:
     if arch not in ("X86", "X86_64"):
         raise InputError(Pos(path, 1, 1), f"expected an X86 or X86_64 litmus test, found {arch!r}")
     norm: RegNormalizer = _norm_x86 if arch == "X86" else _norm_x86_64
-    init_from = _program_start(src, after_header, path)
-    init = parse_init(src, init_from, path, norm)
+    init_at, info = skip_preamble(src, after_header, path)
+    init = parse_init(src, init_at, path, norm)
     tail_at = find_tail(src, init.end)
     table = _TableParser(src, init.end, tail_at, path, arch)
     columns = table.parse()
-    tail = parse_tail(src, tail_at, path, norm)
-
-    for tid, reg, _ in init.registers:
-        if tid >= len(columns):
-            raise InputError(
-                pos_of(src, src.find("{", init_from), path),
-                f"the init block sets register {tid}:{reg} but there is no thread P{tid}",
-            )
-    threads = tuple(
-        Thread(
-            tid,
-            lower_thread(arch, f"P{tid}", items),
-            tuple((reg, value) for t, reg, value in init.registers if t == tid),
-        )
-        for tid, items in enumerate(columns)
-    )
-
-    # Locations in order of first appearance: init block, program, tail.
-    order: list[str] = [n for n, _, _ in init.memory]
-    order += [v.name for _, v, _ in init.memory if isinstance(v, LocAddr)]
-    order += [v.name for _, _, v in init.registers if isinstance(v, LocAddr)]
-    order += [n for _, n in sorted(table.names)]
-    props: list[Prop] = [Atom(o, 0) for o in tail.observed]
-    props += [tail.filter] if tail.filter is not None else []
-    for atom in (a for p in [*props, tail.condition.prop] for a in prop_atoms(p)):
-        if isinstance(atom.obs, MemObs):
-            order.append(atom.obs.loc)
-        if isinstance(atom.value, str):
-            order.append(atom.value)
-    declared = {n: (v, ctype) for n, v, ctype in init.memory}
-    locations = tuple(
-        Location(n, *declared.get(n, (Const(0), None))) for n in dict.fromkeys(order)
-    )
-    return Litmus(
-        arch=arch,
-        name=name,
-        path=path,
-        threads=threads,
-        locations=locations,
-        condition=tail.condition,
-        observed=tail.observed,
-        filter=tail.filter,
-        expected=read_expectations(text),
-    )
+    tail = parse_tail(src, tail_at, path, norm, dict(init.arrays))
+    threads = [lower_thread(arch, f"P{tid}", items) for tid, items in enumerate(columns)]
+    names = [n for _, n in sorted(table.names)]
+    return assemble(arch, name, path, src, init_at, init, tail, threads, info, text, names)

@@ -26,7 +26,8 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from verifier.errors import InputError, Pos
 from verifier.frontends.c import parse_c, strip_comments
-from verifier.frontends.common import find_tail, header, pos_of
+from verifier.frontends.common import header, pos_of
+from verifier.frontends.condition import find_tail
 from verifier.program.ast import Litmus
 
 WORDS = ("Never", "Sometimes", "Always")

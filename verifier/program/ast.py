@@ -3,6 +3,11 @@
 Front ends (kernel C, X86, AArch64, the project's YAML) parse text into a `Litmus`.  The events
 stage turns each thread into guarded events.  Nothing here knows about models or Z3.
 
+Values are mathematical integers.  An access may have a `size` (8, 16, 32 or 64 bits, the
+assembly dialects): a sized store writes the low `size` bits of its value, a sized load returns
+a value in [0, 2^size), zero-extended (sign extension is the front end's explicit arithmetic).
+Unsized accesses (kernel C) keep whole integers.
+
 Instructions are a small IR in the style of Dat3M's program representation:
 memory accesses carry an *access class* (`cls`), the name of the primitive's ordering class
 (for kernel C: "once", "acquire", "release", "plain", "mb", "relaxed", ...; for assembly: the
@@ -106,16 +111,22 @@ class Load:
     cls: str
     pos: Pos
     exclusive: bool = False
+    size: int | None = None
+    # Issued by the same instruction as the access just before it (AArch64 LDP: two reads
+    # of one instruction), so not ordered with it by po, as herd7 builds pairs.
+    paired: bool = False
 
 
 @dataclass(frozen=True)
 class Store:
-    """`*addr = value` with access class `cls`."""
+    """`*addr = value` with access class `cls`; `size` and `paired` as for `Load`."""
 
     addr: Expr
     value: Expr
     cls: str
     pos: Pos
+    size: int | None = None
+    paired: bool = False
 
 
 @dataclass(frozen=True)
@@ -133,6 +144,7 @@ class StoreEx:
     value: Expr
     cls: str
     pos: Pos
+    size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -167,6 +179,7 @@ class Rmw:
     # them by intra-instruction order, not by program order (po), and a model that wants the
     # read before the write says so through `rmw`.
     one_instruction: bool = False
+    size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -227,6 +240,8 @@ class Location:
     name: str
     init: Expr = Const(0)
     ctype: str | None = None
+    # An array's cell `t[i]` (herd's `t+i*size`): its array's name and the cell's index.
+    array: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -235,6 +250,9 @@ class Thread:
     body: tuple[Instr, ...]
     # Initial register values from the init block (`0:rax=1;`, `0:X1=x;`).
     reg_init: tuple[tuple[str, Expr], ...] = ()
+    # Declared register types (`uint64_t 0:X0;`): a final value is printed and compared as
+    # that type.
+    reg_types: tuple[tuple[str, str], ...] = ()
 
 
 # ----- the final condition
@@ -253,15 +271,26 @@ class RegObs:
 
 @dataclass(frozen=True)
 class MemObs:
-    """A location's final value (its co-last write), printed `[loc]`."""
+    """A location's final value (its co-last write), printed `[loc]`; an array's cell
+    `t[1]` prints as herd7 prints it, without brackets."""
 
     loc: str
 
     def __str__(self) -> str:
-        return f"[{self.loc}]"
+        return self.loc if self.loc.endswith("]") else f"[{self.loc}]"
 
 
-Observable = RegObs | MemObs
+@dataclass(frozen=True)
+class ArrayObs:
+    """A whole array's final contents (`locations [t]`), printed `t={1,2,3}`."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
+
+
+Observable = RegObs | MemObs | ArrayObs
 # A value in a condition: an integer or a location name (pointer value).
 Value = int | str
 
@@ -336,6 +365,13 @@ class Litmus:
     # Where each model name of `expected` was written (the project's YAML format only), so that
     # an unknown model name is reported at its key; the analyses know the model names.
     expected_at: tuple[tuple[str, Pos], ...] = ()
+    # The type of a register or location whose type is not declared, as herd7 assumes it in
+    # the assembly dialects ("int": final values are printed and compared as 32-bit signed
+    # integers).  None: values are whole integers (kernel C).
+    default_type: str | None = None
+    # herd7's `Unroll=N` key: how many times a backward jump may be taken (None: the
+    # command line's bound, herd7's default 2).
+    unroll: int | None = None
 
     def expectation(self, model: str) -> str | None:
         table = dict(self.expected)

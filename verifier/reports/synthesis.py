@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from verifier.analyses.check import format_condition
 from verifier.analyses.explain import Explanation, label
 from verifier.analyses.knobs import Knob, menu_dialect
+from verifier.analyses.observe import format_condition
 from verifier.analyses.synth import Synthesis
 from verifier.reports.rows import Row, verdict_json, witness_json
 from verifier.reports.text import witness_lines

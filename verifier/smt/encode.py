@@ -12,10 +12,12 @@ Only pairs that can exist are encoded: different constant addresses are never re
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
+from verifier.errors import Pos, Unsupported
 from verifier.events.graph import Event, EventGraph
+from verifier.events.layout import ADDR_BASE, address_codes
+from verifier.events.ranges import Ranges, analyse, within
 from verifier.events.sym import (
     COMPARISONS,
     SAddr,
@@ -38,16 +40,12 @@ from verifier.smt.terms import (
     eq,
     implies,
     ite,
+    lit_value,
     lt,
     not_,
     num,
     or_,
 )
-
-# Location addresses are integers far from the small values litmus tests compute with, so a
-# pointer value is told apart from an integer when printed.
-ADDR_BASE = 1 << 44
-ADDR_STRIDE = 1 << 12
 
 Pair = tuple[int, int]
 
@@ -59,6 +57,7 @@ class Execution:
     graph: EventGraph
     script: Script
     addr_code: dict[str, int]
+    ranges: Ranges
     guard: dict[int, str] = field(default_factory=dict)
     addr: dict[int, str] = field(default_factory=dict)
     value: dict[int, str] = field(default_factory=dict)  # read value var / written value term
@@ -68,6 +67,9 @@ class Execution:
     clock: dict[int, str] = field(default_factory=dict)
     final_mem: dict[str, str] = field(default_factory=dict)
     last: dict[int, str] = field(default_factory=dict)  # write is co-last at its location
+    # Pairs of accesses of different sizes whose addresses may be equal in some execution:
+    # the analyses refuse the test if one is (herd7 refuses mixed-size tests by default).
+    size_pairs: list[tuple[int, int]] = field(default_factory=list)
     _cache: dict[tuple[Sym, bool], str] = field(default_factory=dict)
 
     # ---- symbolic values to SMT
@@ -109,17 +111,34 @@ class Execution:
                 return ite(self.bool_of(s), "1", "0")
             a, b = self.int_of(s.left), self.int_of(s.right)
             if s.op in ("+", "-", "*"):
+                la, lb = lit_value(a), lit_value(b)
+                if la is not None and lb is not None:  # an address plus an offset
+                    return num(la + lb if s.op == "+" else la - lb if s.op == "-" else la * lb)
                 return f"({s.op} {a} {b})"
+            if s.op == "<<" and isinstance(s.right, SConst) and s.right.value >= 0:
+                return f"(* {a} {1 << s.right.value})"
+            if s.op == ">>" and isinstance(s.right, SConst) and s.right.value >= 0:
+                return f"(div {a} {1 << s.right.value})"  # floor, as >> on integers
             if s.op in ("/", "%"):
                 # C truncates towards zero; SMT-LIB div/mod are Euclidean.
                 q = f"(ite (= (>= {a} 0) (>= {b} 0)) (div (abs {a}) (abs {b})) (- (div (abs {a}) (abs {b}))))"
                 return q if s.op == "/" else f"(- {a} (* {b} {q}))"
             if s.op == "&":
-                # `x & (2^k - 1)` (AArch64's W registers) is `x mod 2^k` for every integer x in
-                # two's complement: linear arithmetic, where bit-vector conversion makes Z3 crawl.
-                for v, other in ((s.right, a), (s.left, b)):
+                # `x & (2^k - 1)` (the low bits of a machine value) is `x mod 2^k` for every
+                # integer x in two's complement: linear arithmetic, where bit-vector conversion
+                # makes Z3 crawl; and nothing at all when x already lies in [0, 2^k).
+                # An address is herd7's symbolic value: no bit operation cuts it (a 32-bit X86
+                # register or store keeps a pointer whole).
+                for v, x, other in ((s.right, s.left, a), (s.left, s.right, b)):
                     if isinstance(v, SConst) and v.value > 0 and v.value & (v.value + 1) == 0:
-                        return f"(mod {other} {v.value + 1})"
+                        rng = self.ranges.of(x)
+                        if within(rng, 0, v.value):
+                            return other
+                        cut = f"(mod {other} {v.value + 1})"
+                        if rng is not None and rng[1] < ADDR_BASE:
+                            return cut
+                        is_addr = or_(*(eq(other, num(c)) for c in self.addr_code.values()))
+                        return ite(is_addr, other, cut)
             return _bitwise(s.op, a, b)
         raise TypeError(f"not a symbolic value: {s!r}")
 
@@ -150,34 +169,18 @@ def pick_name(index: int) -> str:
     return f"pick{index}"
 
 
+# Bitwise operators go through bit-vectors wide enough for every value a test computes
+# (unsigned 64-bit patterns, their sums and differences), read back as signed integers: exact
+# for operands in [-2^127, 2^127).
+_BV = 128
+
+
 def _bitwise(op: str, a: str, b: str) -> str:
-    """Bitwise operators through 64-bit vectors, read back as signed integers."""
-    bva, bvb = f"((_ int2bv 64) {a})", f"((_ int2bv 64) {b})"
+    """Bitwise operators (and shifts by a computed amount) through bit-vectors."""
+    bva, bvb = f"((_ int2bv {_BV}) {a})", f"((_ int2bv {_BV}) {b})"
     fn = {"&": "bvand", "|": "bvor", "^": "bvxor", "<<": "bvshl", ">>": "bvashr"}[op]
     r = f"({fn} {bva} {bvb})"
-    return f"(let ((u (bv2int {r}))) (ite (>= u {1 << 63}) (- u {1 << 64}) u))"
-
-
-_CELL = re.compile(r"^(.+)\[(\d+)\]$")
-_SIZES = {"char": 1, "int8_t": 1, "uint8_t": 1, "short": 2, "int16_t": 2, "uint16_t": 2, "int": 4,
-          "int32_t": 4, "uint32_t": 4, "long": 8, "int64_t": 8, "uint64_t": 8, "intptr_t": 8, "uintptr_t": 8}
-
-
-def address_codes(graph: EventGraph) -> dict[str, int]:
-    """An integer address per location.  Cells `t[i]` of an array are laid out contiguously
-    from `t[0]` by the element size, so that address arithmetic (`t + 8*i`) finds them."""
-    ctype = {loc.name: loc.ctype for loc in graph.test.locations}
-    codes: dict[str, int] = {}
-    slot = 0
-    for name in graph.locations:
-        m = _CELL.match(name)
-        if m and int(m.group(2)) > 0 and f"{m.group(1)}[0]" in codes:
-            size = _SIZES.get((ctype.get(name) or "int").split()[-1].rstrip("*"), 8)
-            codes[name] = codes[f"{m.group(1)}[0]"] + size * int(m.group(2))
-        else:
-            codes[name] = ADDR_BASE + ADDR_STRIDE * slot
-            slot += 1
-    return codes
+    return f"(let ((u (bv2int {r}))) (ite (>= u {1 << (_BV - 1)}) (- u {1 << _BV}) u))"
 
 
 def static_loc(e: Event) -> str | None:
@@ -186,7 +189,8 @@ def static_loc(e: Event) -> str | None:
 
 def encode_execution(graph: EventGraph) -> Execution:
     script = Script()
-    ex = Execution(graph, script, address_codes(graph))
+    codes = address_codes(graph)
+    ex = Execution(graph, script, codes, analyse(graph, codes))
     events = graph.events
     # Read values first: guards, addresses and written values are computed from them.
     for e in events:
@@ -208,6 +212,7 @@ def encode_execution(graph: EventGraph) -> Execution:
         script.add(ex.bool_of(a))
     writes = [e for e in events if e.kind == "W"]
     reads = [e for e in events if e.kind == "R"]
+    ex.size_pairs = _size_pairs(ex, [e for e in events if e.kind != "F" and not e.is_init])
     _encode_co(ex, writes)
     _encode_rf(ex, reads, writes)
     _encode_fr(ex, reads, writes)
@@ -283,7 +288,7 @@ def _encode_rf(ex: Execution, reads: list[Event], writes: list[Event]) -> None:
             same = same_loc(ex, w, r)
             if same == F or (r.eid, w.eid) in inside:
                 continue
-            value_ok = eq(ex.value[r.eid], ex.value[w.eid])
+            value_ok = eq(ex.value[r.eid], _read_value(ex, w, r))
             var = s.declare(f"rf_{w.eid}_{r.eid}", "Bool")
             s.add(implies(var, and_(ex.guard[w.eid], ex.guard[r.eid], same, value_ok)))
             ex.rf[(w.eid, r.eid)] = var
@@ -292,6 +297,43 @@ def _encode_rf(ex: Execution, reads: list[Event], writes: list[Event]) -> None:
         for i, a in enumerate(choices):
             for b in choices[i + 1 :]:
                 s.add(f"(not (and {a} {b}))")
+
+
+def _read_value(ex: Execution, w: Event, r: Event) -> str:
+    """The value `r` reads from `w`: the write's, or for a sized read of an initial integer,
+    its low bits (an `uint64_t` location read by a 32-bit load)."""
+    if w.is_init and r.size is not None and isinstance(w.value, SConst):
+        return num(w.value.value % (1 << r.size))
+    return ex.value[w.eid]  # an address is read whole, whatever the size
+
+
+def _size_pairs(ex: Execution, accesses: list[Event]) -> list[tuple[int, int]]:
+    """herd7 refuses a test in which two accesses of different sizes touch one location (it
+    models mixed-size accesses only with `-variant mixed`).  Pairs with known locations are
+    refused here; pairs whose addresses are computed are returned, for the analyses to ask
+    the solver whether some execution makes them equal."""
+    out: list[tuple[int, int]] = []
+    for i, a in enumerate(accesses):
+        for b in accesses[i + 1 :]:
+            if a.size is None or b.size is None or a.size == b.size:
+                continue
+            same = same_loc(ex, a, b)
+            if same == T:
+                raise mixed_size(ex, a, b)
+            if same != F:
+                out.append((a.eid, b.eid))
+    return out
+
+
+def mixed_size(ex: Execution, a: Event, b: Event) -> Unsupported:
+    loc = static_loc(a) or static_loc(b) or "one location"
+    where = b.pos or Pos(ex.graph.test.path, 1, 1)
+
+    def at(e: Event) -> str:
+        return f"P{e.tid} line {e.pos.line}" if e.pos else f"P{e.tid}"
+
+    return Unsupported(where, f"unsupported: mixed-size access: {at(a)} ({a.size}-bit) and {at(b)} "
+                              f"({b.size}-bit) access {loc} (herd7 models mixed sizes only with -variant mixed)")
 
 
 def _encode_fr(ex: Execution, reads: list[Event], writes: list[Event]) -> None:

@@ -137,7 +137,9 @@ class _Interp:
             return RelV({p: and_(gd[p[0]], gd[p[1]]) for p in pairs})
 
         def po() -> RelV:
-            inside = set(g.iico)  # one instruction's events are not ordered by po (herd7)
+            # One instruction's events are not ordered by po (herd7): an atomic's read and
+            # write (iico), the two accesses of a pair.
+            inside = set(g.iico) | set(g.unordered)
             pairs = [(a, b) for th in g.threads for i, a in enumerate(th) for b in th[i + 1 :] if (a, b) not in inside]
             return static(pairs)
 
