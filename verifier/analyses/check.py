@@ -17,6 +17,7 @@ import z3
 from verifier.analyses.judge import Expectation, Outcome, expectation_for, judge
 from verifier.analyses.observe import (
     Column,
+    cells,
     columns,
     eval_prop,
     format_condition,
@@ -28,8 +29,9 @@ from verifier.analyses.registry import ModelSpec, all_tags, validate_expectation
 from verifier.errors import Pos
 from verifier.events.build import build_events
 from verifier.events.graph import EventGraph
-from verifier.program.ast import Litmus, MemObs, Observable, RegObs, observed_of
-from verifier.smt.encode import Execution, encode_execution, mixed_size
+from verifier.events.layout import ADDR_STRIDE
+from verifier.program.ast import ArrayObs, Litmus, MemObs, Observable, RegObs, observed_of
+from verifier.smt.encode import Execution, encode_execution, misaligned, mixed_size
 from verifier.smt.interpret import interpret
 from verifier.smt.terms import F, T, and_, eq, lit_value, not_, num, or_
 
@@ -163,23 +165,34 @@ def check(
 
 
 def refuse_mixed_sizes(ex: Execution, deadline: float | None) -> None:
-    """Refuse the test if two accesses of different sizes may touch one location in some
-    candidate execution (herd7 refuses such tests without `-variant mixed`); pairs with known
-    locations were refused while encoding, this asks the solver about computed addresses."""
-    if not ex.size_pairs:
+    """Refuse the test if, in some candidate execution, two accesses of different sizes
+    touch one location, or an access falls inside a location without being at its address
+    (herd7 refuses both without `-variant mixed`).  Known addresses were checked while
+    encoding; this asks the solver about computed ones."""
+    if not ex.size_pairs and not ex.loose:
         return
     solver = z3.Solver()
     if deadline is not None:
         solver.set("timeout", max(1, int((deadline - time.monotonic()) * 1000)))
     solver.from_string(ex.script.text())
-    for a, b in ex.size_pairs:
-        both = and_(ex.guard[a], ex.guard[b], eq(ex.addr[a], ex.addr[b]))
+
+    def possible(term: str) -> bool:
         solver.push()
-        solver.from_string(f"(assert {both})")
+        solver.from_string(f"(assert {term})")
         answer = solver.check()
         solver.pop()
-        if answer != z3.unsat:  # reachable, or unknown: refuse rather than guess
+        return answer != z3.unsat  # reachable, or unknown: refuse rather than guess
+
+    for a, b in ex.size_pairs:
+        if possible(and_(ex.guard[a], ex.guard[b], eq(ex.addr[a], ex.addr[b]))):
             raise mixed_size(ex, ex.graph.event(a), ex.graph.event(b))
+    codes = sorted(ex.addr_code.values())
+    lo, hi = codes[0], codes[-1] + ADDR_STRIDE
+    for e in ex.loose:
+        at = ex.addr[e]
+        inside = and_(ex.guard[e], f"(>= {at} {lo})", f"(< {at} {hi})", *(not_(eq(at, num(c))) for c in codes))
+        if possible(inside):
+            raise misaligned(ex, ex.graph.event(e))
 
 
 def _result(kind: str, observation: str) -> str:
@@ -276,8 +289,7 @@ def _by_states(
             m = s.solver.model()
             values = [m.eval(z3.Int(n), model_completion=True).as_long() for n in s.obs]
             states.append(_state(s.ex, cols, values))
-            single = {o: values[_first_term(cols, k)] for k, o in enumerate(observed) if not cols[k].array}
-            holds = eval_prop(test.condition.prop, single, s.ex, test)
+            holds = eval_prop(test.condition.prop, _items(test, observed, cols, values), s.ex, test)
             positive += holds
             if holds and witness_pos is None:
                 witness_pos = extract_witness(s.ex, m)
@@ -297,8 +309,20 @@ def _by_states(
     return observation, tuple(sorted(states)), witness, positive
 
 
-def _first_term(cols: list[Column], k: int) -> int:
-    return sum(len(c.terms) for c in cols[:k])
+def _items(
+    test: Litmus, observed: tuple[Observable, ...], cols: list[Column], values: list[int]
+) -> dict[Observable, int]:
+    """Each printed item's value, an array's cells one by one."""
+    out: dict[Observable, int] = {}
+    k = 0
+    for o, col in zip(observed, cols, strict=True):
+        here = values[k : k + len(col.terms)]
+        k += len(col.terms)
+        if isinstance(o, ArrayObs):
+            out.update(zip(cells(test, o.name), here, strict=True))
+        else:
+            out[o] = here[0]
+    return out
 
 
 def _state(ex: Execution, cols: list[Column], values: list[int]) -> tuple[tuple[str, str], ...]:

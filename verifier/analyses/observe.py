@@ -102,12 +102,16 @@ def _term(ex: Execution, test: Litmus, o: RegObs | MemObs) -> str:
     return _cast(ex, ex.int_of(value), ex.ranges.of(value), type_of(test, o))
 
 
+def cells(test: Litmus, name: str) -> list[MemObs]:
+    """An array's cells, in order."""
+    return [MemObs(loc.name) for loc in test.locations if loc.array is not None and loc.array[0] == name]
+
+
 def columns(ex: Execution, test: Litmus, observed: tuple[Observable, ...]) -> list[Column]:
     out: list[Column] = []
     for o in observed:
         if isinstance(o, ArrayObs):
-            cells = [loc.name for loc in test.locations if loc.array is not None and loc.array[0] == o.name]
-            out.append(Column(str(o), tuple(_term(ex, test, MemObs(c)) for c in cells), array=True))
+            out.append(Column(str(o), tuple(_term(ex, test, c) for c in cells(test, o.name)), array=True))
         else:
             out.append(Column(str(o), (_term(ex, test, o),)))
     return out
@@ -116,6 +120,8 @@ def columns(ex: Execution, test: Litmus, observed: tuple[Observable, ...]) -> li
 def value_code(ex: Execution, test: Litmus, o: Observable, v: Value) -> int:
     """A condition's value as the observed item's SMT value: a location's address, or the
     integer converted to the item's type."""
+    if isinstance(v, tuple):
+        raise InputError(Pos(test.path, 1, 1), f"'{o}' is not an array: it has no value {{...}}")
     if isinstance(v, str):
         if v not in ex.addr_code:
             raise InputError(Pos(test.path, 1, 1), f"the condition compares with unknown location '{v}'")
@@ -127,7 +133,7 @@ def value_code(ex: Execution, test: Litmus, o: Observable, v: Value) -> int:
 def prop_term(ex: Execution, p: Prop, test: Litmus) -> str:
     if isinstance(p, Atom):
         if isinstance(p.obs, ArrayObs):
-            raise InputError(Pos(test.path, 1, 1), f"'{p.obs}' is an array: compare a cell or '{{...}}'")
+            return and_(*(prop_term(ex, a, test) for a in _cell_atoms(test, p)))
         return eq(_term(ex, test, p.obs), num(value_code(ex, test, p.obs, p.value)))
     if isinstance(p, PTrue):
         return T
@@ -144,9 +150,21 @@ def prop_term(ex: Execution, p: Prop, test: Litmus) -> str:
     raise TypeError(p)
 
 
+def _cell_atoms(test: Litmus, p: Atom) -> list[Atom]:
+    """`t={1,2}` as `t[0]=1`, `t[1]=2`."""
+    assert isinstance(p.obs, ArrayObs)
+    cs = cells(test, p.obs.name)
+    if not isinstance(p.value, tuple) or len(p.value) != len(cs):
+        raise InputError(Pos(test.path, 1, 1), f"'{p.obs}' has {len(cs)} cells: compare it with {len(cs)} values")
+    return [Atom(c, v) for c, v in zip(cs, p.value, strict=True)]
+
+
 def eval_prop(p: Prop, values: dict[Observable, int], ex: Execution, test: Litmus) -> bool:
-    """The proposition in a final state (`values`: each observable's SMT value)."""
+    """The proposition in a final state (`values`: each printed item's SMT value; an
+    array's cells are items of their own)."""
     if isinstance(p, Atom):
+        if isinstance(p.obs, ArrayObs):
+            return all(eval_prop(a, values, ex, test) for a in _cell_atoms(test, p))
         return values[p.obs] == value_code(ex, test, p.obs, p.value)
     if isinstance(p, PTrue):
         return True

@@ -106,6 +106,7 @@ class _State:
 
 
 DEFAULT_UNROLL = 2  # herd7's default for every dialect but ASL
+CONCRETE_LOOP_LIMIT = 10_000
 
 
 def build_events(test: Litmus, mapping: Mapping, unroll: int | None = None) -> EventGraph:
@@ -491,18 +492,31 @@ def _run_cfg(
         if isinstance(instr, (Branch, Goto)):
             blocks.append([])
     end = len(blocks)  # virtual exit block
+
+    def jump_pos(b: int) -> Pos:
+        return blocks[b][-1].pos if blocks[b] else Pos("?", 0, 0)
+
     for code in blocks:
         jump = code[-1] if code and isinstance(code[-1], (Branch, Goto)) else None
         if jump is not None and jump.target not in labels:
             raise InputError(jump.pos, f"jump to undefined label '{jump.target}'")
+    # Per block, the backward jumps to it that depend on a read (bounded by `unroll`); the
+    # last slot counts the backward jumps whose condition is a constant, which herd7 follows
+    # without a bound (a loop over known values runs to its end) and we up to a safety limit.
     Counts = tuple[int, ...]
-    start: Counts = (0,) * end
+    start: Counts = (0,) * (end + 1)
     incoming: dict[tuple[int, Counts], list[_State]] = {(0, start): [entry]}
     queue: list[tuple[int, int, Counts]] = [(0, 0, start)]
     exits: list[_State] = []
 
-    def send(src: int, target: int, counts: Counts, state: _State) -> None:
-        if target <= src:  # a backward jump (herd7: to an address at or before the jump's)
+    def send(src: int, target: int, counts: Counts, state: _State, determined: bool = False) -> None:
+        if state.guard == FALSE:
+            return
+        if target <= src and determined:
+            counts = counts[:-1] + (counts[-1] + 1,)
+            if counts[-1] > CONCRETE_LOOP_LIMIT:
+                raise Unsupported(jump_pos(src), f"this loop runs more than {CONCRETE_LOOP_LIMIT} times on known values")
+        elif target <= src:  # a backward jump (herd7: to an address at or before the jump's)
             counts = counts[:target] + (counts[target] + 1,) + counts[target + 1 :]
             if counts[target] > unroll:
                 acc.assumptions.append(neg(state.guard))  # this path has no execution
@@ -529,8 +543,9 @@ def _run_cfg(
             cond = truth(c.sym)
             # In assembly every later event depends on the branch (whichever way it went).
             ctrl = union(st.ctrl, under(c.sources(), st.guard))
-            send(b, labels[jump.target], counts, _State(conj(st.guard, cond), st.env, ctrl, st.reservation))
-            send(b, b + 1, counts, _State(conj(st.guard, neg(cond)), st.env, ctrl, st.reservation))
+            known = isinstance(cond, SConst)
+            send(b, labels[jump.target], counts, _State(conj(st.guard, cond), st.env, ctrl, st.reservation), known)
+            send(b, b + 1, counts, _State(conj(st.guard, neg(cond)), st.env, ctrl, st.reservation), known)
         elif isinstance(jump, Goto):
             send(b, labels[jump.target], counts, st)
         else:

@@ -41,6 +41,7 @@ from verifier.frontends.common import (
     blank_comments,
     header,
     number,
+    pos_of,
     skip_preamble,
     tokenize,
 )
@@ -73,14 +74,18 @@ def _register(text: str, pos: Pos) -> RegOp | None:
     return RegOp(f"X{n}", wide, text, pos)
 
 
+ZERO: Final = "XZR"  # the zero register as a condition names it (herd prints `0:XZR=0`)
+
+
 def _norm(tid: int, name: str, pos: Pos) -> str:
-    """Register names in the init block, `locations` and the condition: `W2` is `X2`."""
+    """Register names in the init block, `locations` and the condition: `W2` is `X2`; the
+    zero register is `XZR`, which no instruction writes (so it reads 0)."""
     reg = _register(name, pos)
     if reg is None:
+        if re.fullmatch(r"\w+_EL[0-3]", name, re.I):
+            raise Unsupported(pos, f"unsupported AArch64 system register '{name}'")
         raise InputError(pos, f"unknown AArch64 register '{name}'")
-    if reg.name is None:
-        raise InputError(pos, f"the zero register '{name}' has no state to set or observe")
-    return reg.name
+    return reg.name or ZERO
 
 
 # --------------------------------------------------------------------------- tokens
@@ -91,9 +96,13 @@ _TOKEN = re.compile(
   | (?P<num>-?(?:0[xX][0-9a-fA-F]+|[0-9]+)(?!\w))
   | (?P<name>[A-Za-z_][\w.]*)
   | (?P<op>[;|,\[\]:\#!])
+  | (?P<herd>%\w+|"[^"\n]*"|\.[+-]?\d*)
     """,
     re.VERBOSE,
 )
+# herd7 constructs no model here gives a meaning to: symbolic registers, instructions as
+# values, branches relative to the program counter.
+_HERD_ONLY = {"%": "symbolic registers", '"': "instructions as values", ".": "branches relative to the program counter"}
 
 
 # --------------------------------------------------------------------------- the program table
@@ -146,6 +155,8 @@ class _TableParser(ProgramTable[Item]):
     def operand(self) -> Operand:
         ts = self.ts
         t = ts.peek()
+        if t.kind == "herd":
+            raise Unsupported(self.pos(t), f"unsupported: {_HERD_ONLY[t.text[0]]} ('{t.text}')")
         if t.text == "#":
             return self.immediate()
         if t.text == "[":
@@ -154,19 +165,21 @@ class _TableParser(ProgramTable[Item]):
             ts.next()
             up = t.text.upper()
             if up in SHIFTS or up in EXTENDS:
-                amount = self.immediate().value if ts.at("#") else None
+                amount = self.immediate().value if ts.at("#") or ts.peek().kind == "num" else None
                 return Shift(up, amount, self.pos(t))
             return _register(t.text, self.pos(t)) or Sym(t.text, self.pos(t))
         if t.kind == "num":
-            raise ts.error(t, f"expected '#' before the immediate '{t.text}'")
+            return self.immediate()  # herd7 reads a bare number as an immediate
         raise ts.error(t, f"expected an operand, found {t.text or 'end of input'!r}")
 
     def immediate(self) -> Imm:
-        hash_ = self.ts.expect("#")
+        """`#n`, or the bare `n` herd7 also accepts."""
+        start = self.ts.peek()
+        self.ts.accept("#")
         t = self.ts.next()
         if t.kind != "num":
             raise self.ts.error(t, f"expected a number after '#', found {t.text or 'end of input'!r}")
-        return Imm(number(t.text), self.pos(hash_))
+        return Imm(number(t.text), self.pos(start))
 
     def memory(self) -> Mem:
         """`[Xn]`, `[Xn,#imm]`, `[Xn,Xm{,LSL #s}]`, `[Xn,Wm,SXTW|UXTW {#s}]`, `[Xn,Xm,SXTX {#s}]`,
@@ -180,7 +193,7 @@ class _TableParser(ProgramTable[Item]):
         imm: int | None = None
         index: Index | None = None
         if ts.accept(","):
-            if ts.at("#"):
+            if ts.at("#") or ts.peek().kind == "num":
                 imm = self.immediate().value
             else:
                 index = self.index()
@@ -191,7 +204,7 @@ class _TableParser(ProgramTable[Item]):
                 raise ts.error(ts.peek(), "pre-index '!' needs an immediate offset '[Xn,#imm]!'")
             ts.next()
             mode = "pre"
-        elif ts.at(",") and ts.peek(1).text == "#":
+        elif ts.at(",") and (ts.peek(1).text == "#" or ts.peek(1).kind == "num"):
             if imm is not None or index is not None:
                 raise ts.error(ts.peek(1), "post-index needs a plain base '[Xn],#imm'")
             ts.next()
@@ -211,12 +224,10 @@ class _TableParser(ProgramTable[Item]):
         kind = ext.text.upper() if ext is not None else None
         if ext is not None and kind not in ("SXTW", "UXTW", "LSL", "SXTX"):
             raise unsupported(ts.error(ext, f"unsupported index extension {ext.text!r} (expected SXTW, UXTW, SXTX or LSL)"))
-        if reg.wide and kind in ("SXTW", "UXTW"):
-            raise ts.error(t, f"{kind} needs a W index register, found '{t.text}'")
         if not reg.wide and kind not in ("SXTW", "UXTW"):
             raise ts.error(t, f"a W index register needs SXTW or UXTW: '{t.text}'")
         shift = 0
-        if ts.at("#"):
+        if ts.at("#") or ts.peek().kind == "num":
             shift = self.immediate().value
             if not 0 <= shift <= 4:
                 raise ts.error(ts.toks[ts.i - 1], f"index shift must be 0 to 4, found {shift}")
@@ -236,6 +247,9 @@ def parse_aarch64(text: str, path: str) -> Litmus:
         raise InputError(Pos(path, 1, 1), f"expected an AArch64 litmus test, found {arch!r}")
     init_at, info = skip_preamble(src, after_header, path)
     init = parse_init(src, init_at, path, _norm)
+    for _, reg, _ in init.registers:
+        if reg == ZERO:
+            raise InputError(pos_of(src, init_at, path), "the zero register has no state to set")
     tail_at = find_tail(src, init.end)
     columns = _TableParser(src, init.end, tail_at, path).parse()
     tail = parse_tail(src, tail_at, path, _norm, dict(init.arrays))

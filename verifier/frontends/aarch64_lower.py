@@ -375,10 +375,10 @@ class _Lowering:
         base: Expr = Reg(mem.base)
         if mem.index is not None:
             ix = mem.index
-            if ix.ext in ("SXTW", "SXTX"):
-                value = sign_extend(self.read(ins, ix.reg), 32 if ix.ext == "SXTW" else 64, 64)
-            else:
-                value = self.read(ins, ix.reg)
+            # UXTW and SXTW take the index's low 32 bits (herd7 also accepts an X register).
+            value = self.read(ins, ix.reg, 32 if ix.ext in ("SXTW", "UXTW") else None)
+            if ix.ext == "SXTW":
+                value = sign_extend(value, 32, 64)
             offset = BinOp("<<", value, Const(ix.shift)) if ix.shift else value
             return low(BinOp("+", base, offset), 64), []
         if mem.imm is None:

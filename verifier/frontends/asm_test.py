@@ -13,7 +13,7 @@ The dialects differ in their program tables; the rest is herd's:
 
 from __future__ import annotations
 
-from verifier.errors import InputError, Pos
+from verifier.errors import InputError, Pos, Unsupported
 from verifier.frontends.common import pos_of, read_expectations
 from verifier.frontends.condition import Tail
 from verifier.frontends.init import InitBlock
@@ -48,9 +48,11 @@ def assemble(
     info: dict[str, str],
     text: str,
     program_names: list[str] = (),  # type: ignore[assignment]
+    reg_bits: int = 64,
 ) -> Litmus:
     """The `Litmus` of an assembly test; `program_names` are the locations the program
-    names (X86's `[x]`), in order."""
+    names (X86's `[x]`), in order; `reg_bits` the registers' width (an initial register
+    value is its bit pattern: `0:X0=-1` is all ones, as herd7 sets it)."""
     init_pos = pos_of(src, src.find("{", init_at), path)
     for tid, reg, _ in init.registers:
         if tid >= len(threads):
@@ -58,11 +60,17 @@ def assemble(
     for _, _, ctype in [*init.memory, *((t, r, c) for t, r, c in init.reg_types)]:
         if ctype is not None and not known(ctype):
             raise InputError(init_pos, f"unknown type '{ctype}' in the init block")
+    for key, setting in info.items():
+        for variant in setting.split(",") if key.lower() == "variant" else ():
+            # `telechat` (the test was compiled from C) makes `ret` end the thread, which
+            # is what `ret` means here; every other variant changes what we model.
+            if variant.strip().lower() != "telechat":
+                raise Unsupported(Pos(path, 1, 1), f"unsupported: herd7 variant '{variant.strip()}' (Variant={setting})")
     body = tuple(
         Thread(
             tid,
             code,
-            tuple((reg, value) for t, reg, value in init.registers if t == tid),
+            tuple((reg, _pattern_bits(value, reg_bits)) for t, reg, value in init.registers if t == tid),
             tuple((reg, ctype) for t, reg, ctype in init.reg_types if t == tid),
         )
         for tid, code in enumerate(threads)
@@ -77,8 +85,9 @@ def assemble(
     for atom in (a for p in [*props, tail.condition.prop] for a in prop_atoms(p)):
         if isinstance(atom.obs, MemObs):
             order.append(atom.obs.loc)
-        if isinstance(atom.value, str):
-            order.append(atom.value)
+        for v in atom.value if isinstance(atom.value, tuple) else (atom.value,):
+            if isinstance(v, str):
+                order.append(v)
     declared = {n: (v, ctype) for n, v, ctype in init.memory}
     locations = []
     for loc in dict.fromkeys(order):
@@ -101,6 +110,10 @@ def assemble(
         default_type=DEFAULT_TYPE,
         unroll=None if unroll is None else int(unroll),
     )
+
+
+def _pattern_bits(value: Expr, bits: int) -> Expr:
+    return Const(value.value % (1 << bits)) if isinstance(value, Const) else value
 
 
 def _pattern(value: Expr, ctype: str | None) -> Expr:

@@ -89,7 +89,7 @@ _TOKEN = re.compile(
     (?P<ws>\s+)
   | (?P<num>-?0[xX][0-9a-fA-F]+|-?\d+)
   | (?P<id>[A-Za-z_%$][\w.$%]*(?:-[A-Za-z]\w*)*)
-  | (?P<op>/\\|\\/|->|=>|~exists|==|!=|<=|>=|[][{}();:=,~*&<>+|^!-])
+  | (?P<op>/\\|\\/|->|=>|~exists|==|!=|<>|<=|>=|[][{}();:=,~*&<>+|^!-])
     """,
     re.VERBOSE,
 )
@@ -178,9 +178,9 @@ _KEY_LINE = re.compile(r"[ \t]*[A-Za-z][\w-]*[ \t]*=[^\n]*")
 
 def skip_preamble(text: str, start: int, path: str) -> tuple[int, dict[str, str]]:
     """Offset of the init block's '{' after the header line, and the `Key=value` lines
-    before it: skips the optional doc string (`"PodWR Fre ..."`, which may contain braces)
-    and reads the keys (`Stable=X2`, `Hash=...`, `Unroll=3`) herd reads as metadata.
-    Comments must already be blanked."""
+    before it (`Stable=X2`, `Hash=...`, `Unroll=3`), which herd reads as metadata.  The doc
+    string (`"PodWR Fre ..."`, which may contain braces) is skipped, and so, as herd7 does,
+    is any other text before the init block.  Comments must already be blanked."""
     i = start
     info: dict[str, str] = {}
     while i < len(text):
@@ -195,11 +195,13 @@ def skip_preamble(text: str, start: int, path: str) -> tuple[int, dict[str, str]
             return i, info
         else:
             m = _KEY_LINE.match(text, i)
-            if not m:
-                raise InputError(pos_of(text, i, path), "expected the init block '{ ... }'")
-            key, _, value = m.group().partition("=")
-            info[key.strip()] = value.strip()
-            i = m.end()
+            if m:
+                key, _, value = m.group().partition("=")
+                info[key.strip()] = value.strip()
+                i = m.end()
+            else:
+                nl = text.find("\n", i)
+                i = len(text) if nl < 0 else nl
     raise InputError(pos_of(text, len(text), path), "missing init block '{ ... }'")
 
 

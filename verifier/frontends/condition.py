@@ -39,6 +39,7 @@ from verifier.program.ast import (
     Prop,
     PTrue,
     RegObs,
+    Scalar,
     Value,
 )
 
@@ -184,19 +185,21 @@ class _Parser:
         return self.value()
 
     def array_value(self, name: Token) -> Prop:
-        """`t={v0,v1,...}`: every cell, the `=` seen, at the `{`."""
+        """`t={v0,v1,...}`: the whole array (herd prints it so), the `=` seen, at the `{`."""
         ts = self.ts
         ts.expect("{")
-        values: list[Value] = []
+        values: list[Scalar] = []
         while True:
-            values.append(self.value())
+            v = self.value()
+            assert not isinstance(v, tuple)
+            values.append(v)
             if ts.accept("}"):
                 break
             ts.expect(",", "',' or '}' in the array value")
         size = self.arrays[name.text]
         if len(values) != size:
             raise ts.error(name, f"'{name.text}' has {size} cells, the condition gives {len(values)} values")
-        return PAnd(tuple(Atom(MemObs(f"{name.text}[{i}]"), v) for i, v in enumerate(values)))
+        return Atom(ArrayObs(name.text), tuple(values))
 
     def observed_clause(self) -> Prop:
         """herd's `observed a; b; and c; d;`: one of the conjunctions of atoms is reached."""

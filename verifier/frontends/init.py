@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from verifier.errors import InputError
+from verifier.errors import InputError, Unsupported
 from verifier.frontends.common import RegNormalizer, TokenStream, identity_reg, number, pos_of, tokenize
 from verifier.program.ast import Const, Expr, LocAddr
 
@@ -68,6 +68,10 @@ def parse_init(text: str, start: int, path: str, norm: RegNormalizer = identity_
             continue
         ctype_words: list[str] = []
         while ts.peek().text in TYPE_WORDS and ts.peek(1).text not in ("=", ";"):
+            ctype_words.append(ts.next().text)
+        # herd7 reads any name before a location as its type (`ins_t *y`, `pteval_t x`); an
+        # unknown one is reported by the dialect with its position.
+        if not ctype_words and ts.peek().kind == "id" and _type_follows(ts):
             ctype_words.append(ts.next().text)
         pointer = False
         while ts.accept("*"):
@@ -130,13 +134,22 @@ def parse_init(text: str, start: int, path: str, norm: RegNormalizer = identity_
     )
 
 
+def _type_follows(ts: TokenStream) -> bool:
+    """Whether the name at the cursor is a type: a location (a name, `*name`, `N:reg`)
+    follows it."""
+    nxt = ts.peek(1)
+    return nxt.kind == "id" or nxt.text == "*" or (nxt.kind == "num" and ts.peek(2).text == ":")
+
+
 def _array(ts: TokenStream, name: object, ctype: str | None) -> list[tuple[str, Expr]]:
     """`t[N]` or `t[N] = {v0, v1, ...}`: one location per cell, named `t[i]`."""
     text = getattr(name, "text", "")
     ts.expect("[")
     size = ts.next()
-    if size.kind != "num" or not size.text.isdigit() or not 0 < int(size.text) <= 64:
-        raise ts.error(size, f"expected an array size from 1 to 64 for '{text}'")
+    if size.kind != "num" or not size.text.isdigit() or int(size.text) == 0:
+        raise ts.error(size, f"expected an array size for '{text}'")
+    if int(size.text) > 64:
+        raise Unsupported(ts.pos(size), f"unsupported: an array of {size.text} cells (at most 64)")
     ts.expect("]")
     if ctype is None:
         raise ts.error(ts.toks[ts.i - 1], f"array '{text}' needs an element type (e.g. int64_t)")
@@ -165,7 +178,7 @@ def _init_value(ts: TokenStream) -> Expr:
         n = ts.next()
         if n.kind != "id":
             raise ts.error(n, "expected a location name after '&'")
-        return LocAddr(n.text)
+        return _cell_address(ts, n.text)
     if ts.accept("-"):
         n = ts.next()
         if n.kind != "num":
@@ -174,6 +187,19 @@ def _init_value(ts: TokenStream) -> Expr:
     ts.next()
     if t.kind == "num":
         return Const(number(t.text))
+    if t.kind == "id" and ts.at(":"):
+        raise Unsupported(ts.pos(t), f"unsupported initial value '{t.text}:...' (a code label: self-modifying code)")
     if t.kind == "id":
-        return LocAddr(t.text)
+        return _cell_address(ts, t.text)
     raise ts.error(t, f"expected an initial value, found {t.text or 'end of input'!r}")
+
+
+def _cell_address(ts: TokenStream, name: str) -> LocAddr:
+    """`x`, or `t[i]`: the address of an array's cell."""
+    if not ts.accept("["):
+        return LocAddr(name)
+    i = ts.next()
+    if i.kind != "num" or not i.text.isdigit():
+        raise ts.error(i, f"expected a cell index after '{name}['")
+    ts.expect("]")
+    return LocAddr(f"{name}[{int(i.text)}]")

@@ -338,4 +338,4 @@ def parse_x86(text: str, path: str) -> Litmus:
     tail = parse_tail(src, tail_at, path, norm, dict(init.arrays))
     threads = [lower_thread(arch, f"P{tid}", items) for tid, items in enumerate(columns)]
     names = [n for _, n in sorted(table.names)]
-    return assemble(arch, name, path, src, init_at, init, tail, threads, info, text, names)
+    return assemble(arch, name, path, src, init_at, init, tail, threads, info, text, names, 32 if arch == "X86" else 64)

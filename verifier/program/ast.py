@@ -291,8 +291,10 @@ class ArrayObs:
 
 
 Observable = RegObs | MemObs | ArrayObs
-# A value in a condition: an integer or a location name (pointer value).
-Value = int | str
+# A value in a condition: an integer or a location name (pointer value); an array's is the
+# tuple of its cells' values (`t={1,2}`).
+Scalar = int | str
+Value = Scalar | tuple[Scalar, ...]
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from verifier.errors import Pos, Unsupported
 from verifier.events.graph import Event, EventGraph
-from verifier.events.layout import ADDR_BASE, address_codes
+from verifier.events.layout import ADDR_BASE, ADDR_STRIDE, address_codes, address_name
 from verifier.events.ranges import Ranges, analyse, within
 from verifier.events.sym import (
     COMPARISONS,
@@ -70,6 +70,9 @@ class Execution:
     # Pairs of accesses of different sizes whose addresses may be equal in some execution:
     # the analyses refuse the test if one is (herd7 refuses mixed-size tests by default).
     size_pairs: list[tuple[int, int]] = field(default_factory=list)
+    # Sized accesses whose computed address may fall inside a location without being its
+    # address (`t+2` in an int array): herd7 refuses such tests, and so do the analyses.
+    loose: list[int] = field(default_factory=list)
     _cache: dict[tuple[Sym, bool], str] = field(default_factory=dict)
 
     # ---- symbolic values to SMT
@@ -212,7 +215,9 @@ def encode_execution(graph: EventGraph) -> Execution:
         script.add(ex.bool_of(a))
     writes = [e for e in events if e.kind == "W"]
     reads = [e for e in events if e.kind == "R"]
-    ex.size_pairs = _size_pairs(ex, [e for e in events if e.kind != "F" and not e.is_init])
+    accesses = [e for e in events if e.kind != "F" and not e.is_init]
+    ex.size_pairs = _size_pairs(ex, accesses)
+    ex.loose = _loose_addresses(ex, accesses)
     _encode_co(ex, writes)
     _encode_rf(ex, reads, writes)
     _encode_fr(ex, reads, writes)
@@ -323,6 +328,38 @@ def _size_pairs(ex: Execution, accesses: list[Event]) -> list[tuple[int, int]]:
             if same != F:
                 out.append((a.eid, b.eid))
     return out
+
+
+def _region(ex: Execution) -> tuple[int, int]:
+    """The addresses locations occupy (each location a slot of ADDR_STRIDE bytes)."""
+    codes = ex.addr_code.values()
+    return (min(codes), max(codes) + ADDR_STRIDE) if codes else (0, 0)
+
+
+def _loose_addresses(ex: Execution, accesses: list[Event]) -> list[int]:
+    lo, hi = _region(ex)
+    codes = set(ex.addr_code.values())
+    out: list[int] = []
+    for e in accesses:
+        if e.size is None or isinstance(e.addr, SAddr):
+            continue
+        lit = lit_value(ex.addr[e.eid])
+        if lit is not None:
+            if lo <= lit < hi and lit not in codes:
+                raise misaligned(ex, e, lit)
+            continue
+        rng = ex.ranges.of(e.addr) if e.addr is not None else None
+        if rng is not None and (rng[1] < lo or rng[0] >= hi or (rng[0] == rng[1] and rng[0] in codes)):
+            continue
+        out.append(e.eid)
+    return out
+
+
+def misaligned(ex: Execution, e: Event, at: int | None = None) -> Unsupported:
+    where = e.pos or Pos(ex.graph.test.path, 1, 1)
+    what = f" ({address_name(ex.graph.test, ex.addr_code, at)})" if at is not None else ""
+    return Unsupported(where, f"unsupported: P{e.tid} may access an address inside a location that is not "
+                              f"its address{what}: a misaligned or mixed-size access (herd7 refuses such tests)")
 
 
 def mixed_size(ex: Execution, a: Event, b: Event) -> Unsupported:
