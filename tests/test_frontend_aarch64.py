@@ -482,7 +482,7 @@ def test_w_and_x_name_one_register() -> None:
         ("LDRBX W0,[X1]", 1, "unsupported AArch64 instruction 'LDRBX'"),
         ("CASP W0,W1,W2,W3,[X2]", 1, "unsupported AArch64 instruction 'CASP'"),
         ("STADDA W0,[X2]", 1, "unsupported AArch64 instruction 'STADDA'"),
-        ("REV W0,W1", 1, "unsupported AArch64 instruction 'REV'"),
+        ("SMULH X0,X1,X2", 1, "unsupported AArch64 instruction 'SMULH'"),
         ("RET", 1, "unsupported AArch64 instruction 'RET'"),
         ("B.XX L", 3, "unknown condition code 'XX'"),
         ("CSEL W0,W1,W2,XX", 15, "unknown condition code 'XX'"),
@@ -544,5 +544,5 @@ def test_unknown_dialect_lists_aarch64() -> None:
 
 
 def test_error_text_is_file_line_col() -> None:
-    e = error(a64("NOP", "REV W0,W1"))
-    assert str(e) == "t.litmus:5:1: unsupported AArch64 instruction 'REV'"
+    e = error(a64("NOP", "SMULH X0,X1,X2"))
+    assert str(e) == "t.litmus:5:1: unsupported AArch64 instruction 'SMULH'"

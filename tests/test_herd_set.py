@@ -32,6 +32,21 @@ KNOWN_DIVERGENCES: dict[tuple[str, str], str] = {
         "orders nothing; the Arm ARM's DSB with the LD option waits for earlier loads before "
         "any later instruction executes, as DSB LD does (docs/herd-divergences.md)"
     ),
+    **{(f"divergences/{name}.litmus", model): why for name, why in {
+        "asr-w": "herd7's ASR of a W register shifts the 64-bit value (no sign from bit 31); ASR is SBFM",
+        "cset-ge": "herd7's inverse of GE is GT, so its CSET/CINC/CINV/CNEG with GE compute LE",
+        "xchg-atomic": "herd7's x86 XCHG read may read a write coherence-after its own write",
+        "x86-64-partial-registers": "herd7 clears the upper bits on 8- and 16-bit register writes",
+        "x86-64-jl-equal": "herd7's X86_64 jlt jumps on equality and js tests 'greater'",
+    }.items() for model in ("sc", "armv8" if name in ("asr-w", "cset-ge") else "x86-tso")},
+}
+
+# (file, model) -> why the verifier answers a test herd7 refuses (never the other way round).
+ANSWERED_ALTHOUGH_HERD_REFUSES: dict[tuple[str, str], str] = {
+    ("widths/mixed-size-pointer.litmus", model): (
+        "two reads of different sizes (32 and 64 bits) of one location nobody writes: each reads "
+        "the low bits of its initial value, exactly; herd7's AArch64 refuses any size mismatch"
+    ) for model in ("sc", "armv8")
 }
 
 
@@ -49,6 +64,10 @@ def test_agrees_with_herd(rec: dict[str, Any]) -> None:
     AGREEMENT["set-total"] += 1
     path = str(HERE / rec["file"])
     if "herd_error" in rec:
+        if key in ANSWERED_ALTHOUGH_HERD_REFUSES:
+            check(parse_file(path), resolve_model(rec["model"]), want_states=True)
+            AGREEMENT["set-divergent"] += 1
+            return
         with pytest.raises(InputError):
             check(parse_file(path), resolve_model(rec["model"]), want_states=True)
         AGREEMENT["set-agree"] += 1

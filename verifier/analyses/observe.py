@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from verifier.errors import InputError, Pos
-from verifier.events.layout import address_name
+from verifier.events.layout import ADDR_BASE, address_name
 from verifier.events.ranges import Interval, hull, within
 from verifier.events.sym import SAddr
 from verifier.program.ast import (
@@ -73,11 +73,9 @@ def _cast(ex: Execution, term: str, rng: Interval, t: IntType | None) -> str:
     m = 1 << t.bits
     u = f"(mod {term} {m})"
     cast = f"(let ((u {u})) (ite (>= u {m >> 1}) (- u {m}) u))" if t.signed else u
-    codes = sorted(ex.addr_code.values())
-    if rng is not None and (rng[1] < codes[0] if codes else True):
+    if rng is not None and rng[1] < ADDR_BASE:
         return cast
-    is_addr = or_(*(eq(term, num(c)) for c in codes))
-    return f"(ite {is_addr} {term} {cast})" if is_addr != F else cast
+    return f"(ite {ex.is_address(term)} {term} {cast})"
 
 
 def _location_range(ex: Execution, loc: str) -> Interval:

@@ -505,8 +505,13 @@ def _run_cfg(
     # without a bound (a loop over known values runs to its end) and we up to a safety limit.
     Counts = tuple[int, ...]
     start: Counts = (0,) * (end + 1)
-    incoming: dict[tuple[int, Counts], list[_State]] = {(0, start): [entry]}
-    queue: list[tuple[int, int, Counts]] = [(0, 0, start)]
+    # Paths that hold different exclusive reservations are kept apart (a store-exclusive
+    # pairs with the load of its own path), so a node is also keyed by the reservation.
+    Key = tuple[int, Counts, tuple[int, Sym] | None]
+    first: Key = (0, start, entry.reservation)
+    incoming: dict[Key, list[_State]] = {first: [entry]}
+    # (total count, block, arrival number, key): the number keeps equal keys apart.
+    queue: list[tuple[int, int, int, Key]] = [(0, 0, 0, first)]
     exits: list[_State] = []
 
     def send(src: int, target: int, counts: Counts, state: _State, determined: bool = False) -> None:
@@ -522,15 +527,16 @@ def _run_cfg(
                 acc.assumptions.append(neg(state.guard))  # this path has no execution
                 acc.cut = True
                 return
-        key = (target, counts)
+        key: Key = (target, counts, state.reservation)
         if key not in incoming:
             incoming[key] = []
-            heapq.heappush(queue, (sum(counts), target, counts))
+            heapq.heappush(queue, (sum(counts), target, len(incoming), key))
         incoming[key].append(state)
 
     while queue:
-        _, b, counts = heapq.heappop(queue)
-        states = incoming.pop((b, counts))
+        _, b, _, key = heapq.heappop(queue)
+        counts = key[1]
+        states = incoming.pop(key)
         if b == end:
             exits += states
             continue

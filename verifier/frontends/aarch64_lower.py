@@ -194,22 +194,25 @@ BITFIELD: Final = frozenset({"UBFM", "SBFM", "BFM", "UBFX", "SBFX", "UBFIZ", "SB
 SHIFT_INS: Final = frozenset({"LSL", "LSR", "ASR", "ROR", "LSLV", "LSRV", "ASRV", "RORV"})
 MULDIV: Final = frozenset({"MUL", "MADD", "MSUB", "MNEG", "UDIV", "SDIV"})
 BRANCHES: Final = frozenset({"B", "CBZ", "CBNZ", "TBZ", "TBNZ"})  # and B.<cond>
+# Byte and bit reversals: mnemonic -> the size of the units reversed within (bits).
+REVERSE: Final = {"REV": 0, "REV16": 16, "REV32": 32, "REV64": 64, "RBIT": 0}
 # Real instructions the verifier does not model: refused by name.
 REFUSED: Final = frozenset({
     "CASP", "CASPA", "CASPL", "CASPAL", "LDXP", "LDAXP", "STXP", "STLXP", "LDIAPP", "STILP",
-    "BL", "BLR", "BR", "RET", "ADR", "ADRP", "MRS", "MSR", "SVC", "HVC", "REV", "REV16", "REV32", "REV64",
-    "RBIT", "CLZ", "CLS", "SMULL", "UMULL", "SMULH", "UMULH", "SMADDL", "UMADDL", "ABS", "SEV", "WFE",
+    "BL", "BLR", "BR", "RET", "ADR", "ADRP", "SVC", "HVC", "CLZ", "CLS", "SMULL", "UMULL", "SMULH", "UMULH",
+    "SMADDL", "UMADDL", "SMNEGL", "UMNEGL", "SEV", "WFE",
     "DC", "IC", "TLBI", "ERET", "BRK", "YIELD", "HINT",
 })
 KNOWN: Final = frozenset(
     {*LOADS, *STORES, *STORE_EX, *PAIRS, *ATOMICS, *ALU, *LOGIC, *CONDSEL, *BITFIELD, *SHIFT_INS, *MULDIV,
-     *BRANCHES, *REFUSED, "MOV", "MOVZ", "MOVN", "MOVK", "MVN", "NEG", "NEGS", "CMP", "CMN", "TST",
+     *BRANCHES, *REFUSED, *REVERSE, "MOV", "MOVZ", "MOVN", "MOVK", "MVN", "NEG", "NEGS", "CMP", "CMN", "TST",
+     "ABS", "MRS", "MSR",
      "CCMP", "CCMN", "ADC", "ADCS", "SBC", "SBCS", "DMB", "DSB", "ISB", "NOP"}
 )
 BARRIER_OPTIONS: Final = frozenset(
     {"SY", "ISH", "ISHLD", "ISHST", "LD", "ST", "OSH", "OSHLD", "OSHST", "NSH", "NSHLD", "NSHST"}
 )
-_FLAG_READERS: Final = frozenset({*CONDSEL, "CCMP", "CCMN", "ADC", "ADCS", "SBC", "SBCS"})
+_FLAG_READERS: Final = frozenset({*CONDSEL, "CCMP", "CCMN", "ADC", "ADCS", "SBC", "SBCS", "MRS"})
 
 
 def condition_holds(code: str, pos: Pos) -> Expr:
@@ -432,8 +435,11 @@ class _Lowering:
             return self.carry
         if mn.startswith("B.") or mn in BRANCHES:
             return self.branch
+        if mn in REVERSE:
+            return self.reverse
         return {
-            "MOV": self.mov, "MOVZ": self.movw, "MOVN": self.movw, "MOVK": self.movw,
+            "MOV": self.mov, "MOVZ": self.movw, "MOVN": self.movw, "MOVK": self.movw, "ABS": self.abs,
+            "MRS": self.nzcv, "MSR": self.nzcv,
             "DMB": self.barrier, "DSB": self.barrier, "ISB": self.isb, "NOP": lambda ins: None,
         }[mn]
 
@@ -730,6 +736,50 @@ class _Lowering:
             else:
                 result = BinOp("+" if mn == "MADD" else "-", self.read(ins, regs[3]), product)
         self.write(regs[0], result, w, ins.pos)
+
+    def reverse(self, ins: Ins) -> None:
+        """REV (bytes), REV16/REV32 (bytes within each halfword/word), REV64, RBIT (bits): each
+        unit's value moved to its mirrored place, as a sum of shifted units (linear)."""
+        self.arity(ins, 2)
+        dst, src = self.reg(ins, ins.operands[0]), self.reg(ins, ins.operands[1])
+        w = self.width(ins, dst, src)
+        mn = ins.mnemonic
+        unit = 1 if mn == "RBIT" else 8
+        group = REVERSE[mn] or w
+        if group > w or (mn == "REV64" and w != 64):
+            raise self.fail(ins, "wrong register width")
+        v = self.read(ins, src)
+        total: Expr = Const(0)
+        for at in range(0, w, unit):
+            base = at - at % group
+            to = base + group - unit - (at - base)
+            part = low(BinOp(">>", v, Const(at)), unit)
+            total = BinOp("+", total, BinOp("<<", part, Const(to)))
+        self.write(dst, total, w, ins.pos)
+
+    def abs(self, ins: Ins) -> None:
+        self.arity(ins, 2)
+        dst, src = self.reg(ins, ins.operands[0]), self.reg(ins, ins.operands[1])
+        w = self.width(ins, dst, src)
+        v = self.read(ins, src)
+        self.write(dst, Ite(BinOp(">=", v, Const(1 << (w - 1))), UnOp("-", v), v), w, ins.pos)
+
+    def nzcv(self, ins: Ins) -> None:
+        """`MRS Xt, NZCV` (the flags at bits 31..28) and `MSR NZCV, Xt`; other system
+        registers are refused."""
+        self.arity(ins, 2)
+        sysreg = ins.operands[1] if ins.mnemonic == "MRS" else ins.operands[0]
+        if not (isinstance(sysreg, Sym) and sysreg.text.upper() == "NZCV"):
+            raise Unsupported(sysreg.pos, f"unsupported: {ins.mnemonic} of a system register other than NZCV")
+        r = self.reg(ins, ins.operands[0] if ins.mnemonic == "MRS" else ins.operands[1])
+        if ins.mnemonic == "MRS":
+            value: Expr = Const(0)
+            for bit, flag in zip((31, 30, 29, 28), (FLAGS.n, FLAGS.z, FLAGS.c, FLAGS.v), strict=True):
+                value = BinOp("+", value, BinOp("<<", flag, Const(bit)))
+            self.write(r, value, 64 if r.wide else 32, ins.pos)
+        else:
+            v = self.read(ins, r)
+            self.set_flags(Flags(*(low(BinOp(">>", v, Const(b)), 1) for b in (31, 30, 29, 28))), ins.pos)
 
     def mov(self, ins: Ins) -> None:
         self.arity(ins, 2)

@@ -77,6 +77,8 @@ class _Parser:
         t = ts.next()
         if t.kind == "num":
             return number(t.text)
+        if t.kind == "str" or (t.text in ("instr", "label") and ts.at(":")):
+            raise Unsupported(ts.pos(t), "unsupported condition: an instruction or a code label as a value")
         if t.kind == "id":
             return f"{t.text}[0]" if t.text in self.arrays else t.text
         raise ts.error(t, f"expected a value (integer or location name), found {t.text or 'end of input'!r}")
@@ -244,6 +246,8 @@ def parse_tail(
                 if ts.peek().kind == "eof":
                     raise ts.error(ts.peek(), "unterminated 'locations [...]'")
                 observed.append(p.observable(whole_arrays=True))
+                if ts.peek().kind == "id" or ts.at("*"):
+                    raise Unsupported(ts.pos(), f"unsupported: a type in 'locations' ({observed[-1]} {ts.peek().text})")
                 if not ts.at("]"):
                     ts.expect(";", "';' between locations")
         elif ts.accept("filter"):

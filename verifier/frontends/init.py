@@ -187,6 +187,8 @@ def _init_value(ts: TokenStream) -> Expr:
     ts.next()
     if t.kind == "num":
         return Const(number(t.text))
+    if t.kind == "str" or (t.text == "instr" and ts.at(":")):
+        raise Unsupported(ts.pos(t), "unsupported initial value: an instruction (self-modifying code)")
     if t.kind == "id" and ts.at(":"):
         raise Unsupported(ts.pos(t), f"unsupported initial value '{t.text}:...' (a code label: self-modifying code)")
     if t.kind == "id":

@@ -140,10 +140,15 @@ class Execution:
                         cut = f"(mod {other} {v.value + 1})"
                         if rng is not None and rng[1] < ADDR_BASE:
                             return cut
-                        is_addr = or_(*(eq(other, num(c)) for c in self.addr_code.values()))
-                        return ite(is_addr, other, cut)
+                        return ite(self.is_address(other), other, cut)
             return _bitwise(s.op, a, b)
         raise TypeError(f"not a symbolic value: {s!r}")
+
+    def is_address(self, term: str) -> str:
+        """Whether `term`'s value lies where locations are (an address, or one inside an
+        array: `t+16` is still herd7's symbolic value `t` plus 16)."""
+        lo, hi = _region(self)
+        return and_(f"(>= {term} {lo})", f"(< {term} {hi})")
 
     def _bool(self, s: Sym) -> str:
         if isinstance(s, SConst):
@@ -320,8 +325,8 @@ def _size_pairs(ex: Execution, accesses: list[Event]) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     for i, a in enumerate(accesses):
         for b in accesses[i + 1 :]:
-            if a.size is None or b.size is None or a.size == b.size:
-                continue
+            if a.size is None or b.size is None or a.size == b.size or (a.kind == b.kind == "R"):
+                continue  # two reads of different sizes only see the low bits of one value
             same = same_loc(ex, a, b)
             if same == T:
                 raise mixed_size(ex, a, b)
