@@ -29,7 +29,6 @@ from verifier.analyses.registry import ModelSpec, all_tags, validate_expectation
 from verifier.errors import Pos
 from verifier.events.build import build_events
 from verifier.events.graph import EventGraph
-from verifier.events.layout import ADDR_STRIDE
 from verifier.program.ast import ArrayObs, Litmus, MemObs, Observable, RegObs, observed_of
 from verifier.smt.encode import Execution, encode_execution, misaligned, mixed_size
 from verifier.smt.interpret import interpret
@@ -186,12 +185,8 @@ def refuse_mixed_sizes(ex: Execution, deadline: float | None) -> None:
     for a, b in ex.size_pairs:
         if possible(and_(ex.guard[a], ex.guard[b], eq(ex.addr[a], ex.addr[b]))):
             raise mixed_size(ex, ex.graph.event(a), ex.graph.event(b))
-    codes = sorted(ex.addr_code.values())
-    lo, hi = codes[0], codes[-1] + ADDR_STRIDE
     for e in ex.loose:
-        at = ex.addr[e]
-        inside = and_(ex.guard[e], f"(>= {at} {lo})", f"(< {at} {hi})", *(not_(eq(at, num(c))) for c in codes))
-        if possible(inside):
+        if possible(and_(ex.guard[e], ex.misaligned(e))):
             raise misaligned(ex, ex.graph.event(e))
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from verifier.errors import InputError, Pos
-from verifier.events.layout import ADDR_BASE, address_name
+from verifier.events.layout import ADDR_NEAR, address_name
 from verifier.events.ranges import Interval, hull, within
 from verifier.events.sym import SAddr
 from verifier.program.ast import (
@@ -73,7 +73,7 @@ def _cast(ex: Execution, term: str, rng: Interval, t: IntType | None) -> str:
     m = 1 << t.bits
     u = f"(mod {term} {m})"
     cast = f"(let ((u {u})) (ite (>= u {m >> 1}) (- u {m}) u))" if t.signed else u
-    if rng is not None and rng[1] < ADDR_BASE:
+    if rng is not None and rng[1] < ADDR_NEAR:
         return cast
     return f"(ite {ex.is_address(term)} {term} {cast})"
 
@@ -192,9 +192,17 @@ def format_typed(ex: Execution, test: Litmus, o: Observable, v: int) -> str:
     return str(v if t is None else t.cast(v))
 
 
+def _value_text(v: Value) -> str:
+    if isinstance(v, tuple):
+        return "{" + ",".join(_value_text(x) for x in v) + "}"
+    if isinstance(v, str) and v.endswith("[0]"):
+        return v[:-3]  # an array's name stands for its first cell's address
+    return str(v)
+
+
 def format_prop(p: Prop) -> str:
     if isinstance(p, Atom):
-        return f"{p.obs}={p.value}"
+        return f"{p.obs}={_value_text(p.value)}"
     if isinstance(p, PTrue):
         return "true"
     if isinstance(p, PFalse):

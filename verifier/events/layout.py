@@ -1,7 +1,12 @@
 """Where the locations live: an integer address per location.
 
-Location addresses are integers far from the small values litmus tests compute with, so a
-pointer value is told apart from an integer when printed.  The cells `t[i]` of an array are
+herd7's addresses are symbolic values, never equal to an integer.  Ours are integers in a
+window of 2^64 addresses far above anything a test computes with its registers (every
+register value is below 2^64, every intermediate of one instruction below 2^140): the window
+starts at 2^200.  An address plus or minus a 64-bit value wraps inside the window, as a
+machine address wraps modulo 2^64 (the SMT stage takes "the low 64 bits" of a value in the
+window that way), no narrower mask or type cast changes an address, and an address is printed
+by its location's name (`x`, or `t+4` inside array `t`).  The cells `t[i]` of an array are
 laid out contiguously from `t[0]` by the element size, so that address arithmetic
 (`t + 8*i`, `[X0,#4]!`) finds them, and an address inside the array prints as herd7 prints it
 (`t+4`).
@@ -13,8 +18,11 @@ from verifier.events.graph import EventGraph
 from verifier.program.ast import Litmus
 from verifier.program.types import int_type
 
-ADDR_BASE = 1 << 44
+ADDR_BASE = 1 << 200
+ADDR_WINDOW = 1 << 64  # addresses are ADDR_BASE + a 64-bit offset
 ADDR_STRIDE = 1 << 12
+# Values from this bound up are (computed from) addresses; integers stay far below it.
+ADDR_NEAR = ADDR_BASE - (1 << 80)
 
 
 def element_size(ctype: str | None) -> int:

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from verifier.events.graph import Event, EventGraph
-from verifier.events.layout import ADDR_BASE
+from verifier.events.layout import ADDR_BASE, ADDR_NEAR, ADDR_WINDOW
 from verifier.events.sym import (
     SAddr,
     SBin,
@@ -112,14 +112,17 @@ class Ranges:
             corners = [x * y for x in a for y in b]
             return (min(corners), max(corners))
         if s.op == "&":
-            if a[0] >= 0 and b[0] >= 0:
-                return (0, min(a[1], b[1]))
             for m, other in ((b, a), (a, b)):
                 if m[0] == m[1] and m[0] >= 0 and m[0] & (m[0] + 1) == 0:
                     # x & (2^k - 1): x itself when it already fits; an address stays whole
+                    # (the SMT stage does not cut one)
                     if other[0] >= 0 and other[1] <= m[0]:
                         return other
-                    return (0, m[0]) if other[1] < ADDR_BASE else (0, max(m[0], other[1]))
+                    if other[1] < ADDR_NEAR:
+                        return (0, m[0])
+                    return (0, ADDR_BASE + ADDR_WINDOW) if m[0] + 1 >= ADDR_WINDOW else (0, max(m[0], other[1]))
+            if a[0] >= 0 and b[0] >= 0:
+                return (0, min(a[1], b[1]))
             return None
         if s.op in ("|", "^") and a[0] >= 0 and b[0] >= 0:
             return (0, (1 << max(a[1], b[1]).bit_length()) - 1)

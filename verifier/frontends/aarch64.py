@@ -239,6 +239,16 @@ class _TableParser(ProgramTable[Item]):
 # --------------------------------------------------------------------------- the test
 
 
+def program_items(text: str, path: str) -> list[list[Item]]:
+    """The program table's parsed cells, one list of items per thread (syntax only: what the
+    test oracle's own machine executes)."""
+    src = blank_comments(text, path)
+    _, _, after_header = header(src, path)
+    init_at, _ = skip_preamble(src, after_header, path)
+    init = parse_init(src, init_at, path, _norm)
+    return _TableParser(src, init.end, find_tail(src, init.end), path).parse()
+
+
 def parse_aarch64(text: str, path: str) -> Litmus:
     """Parse an `AArch64` litmus test into the program IR."""
     src = blank_comments(text, path)  # in assembly, `(* ... *)` is a comment everywhere

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 from verifier.errors import Pos, Unsupported
 from verifier.events.graph import Event, EventGraph
-from verifier.events.layout import ADDR_BASE, ADDR_STRIDE, address_codes, address_name
-from verifier.events.ranges import Ranges, analyse, within
+from verifier.events.layout import ADDR_BASE, ADDR_NEAR, ADDR_WINDOW, address_codes, address_name
+from verifier.events.ranges import Interval, Ranges, analyse, within
 from verifier.events.sym import (
     COMPARISONS,
     SAddr,
@@ -138,17 +138,66 @@ class Execution:
                         if within(rng, 0, v.value):
                             return other
                         cut = f"(mod {other} {v.value + 1})"
-                        if rng is not None and rng[1] < ADDR_BASE:
+                        if rng is not None and rng[1] < ADDR_NEAR:
                             return cut
-                        return ite(self.is_address(other), other, cut)
-            return _bitwise(s.op, a, b)
+                        # An address: its 64 low bits wrap inside the address window; a
+                        # narrower mask leaves it whole (herd7 refuses a 32-bit operation on
+                        # an address; we keep the address).
+                        kept = other if v.value + 1 < ADDR_WINDOW else (
+                            f"(+ {ADDR_BASE} (mod (- {other} {ADDR_BASE}) {ADDR_WINDOW}))")
+                        return ite(self.is_address(other), kept, cut)
+            for c, x, term in ((s.right, s.left, a), (s.left, s.right, b)):
+                if isinstance(c, SConst) and s.op in ("&", "|", "^"):
+                    linear = self._with_constant(s.op, x, term, c.value)
+                    if linear is not None:
+                        return linear
+            ra, rb = self.ranges.of(s.left), self.ranges.of(s.right)
+            if any(r is None or r[1] >= ADDR_NEAR for r in (ra, rb)) and self.graph.test.default_type is not None:
+                raise _address_bitwise(self)
+            return _bitwise(s.op, a, b, _width(ra, rb))
         raise TypeError(f"not a symbolic value: {s!r}")
 
+    def _with_constant(self, op: str, x: Sym, term: str, c: int) -> str | None:
+        """`x & c`, `x | c`, `x ^ c` for an `x` known to lie in [0, 2^k), in linear arithmetic:
+        each run of ones in c's low k bits selects `(x div 2^lo) mod 2^len`, and
+        `x | c = x + c - (x & c)`, `x ^ c = x + c - 2 (x & c)` (two's complement identities).
+        Bit-vector conversions make Z3 crawl; these keep it in linear integer arithmetic."""
+        rng = self.ranges.of(x)
+        if rng is None or rng[0] > rng[1] or rng[0] < 0:
+            return None
+        if rng[1] >= ADDR_NEAR:
+            raise _address_bitwise(self)
+        k = max(rng[1].bit_length(), 1)
+        bits = c % (1 << k)
+        parts: list[str] = []
+        lo = 0
+        while bits >> lo:
+            if not (bits >> lo) & 1:
+                lo += 1
+                continue
+            hi = lo
+            while (bits >> hi) & 1:
+                hi += 1
+            shifted = term if lo == 0 else f"(div {term} {1 << lo})"
+            run = shifted if hi >= k else f"(mod {shifted} {1 << (hi - lo)})"
+            parts.append(run if lo == 0 else f"(* {run} {1 << lo})")
+            lo = hi
+        conj = "0" if not parts else parts[0] if len(parts) == 1 else f"(+ {' '.join(parts)})"
+        if op == "&":
+            return conj
+        return f"(- (+ {term} {num(c)}) {conj if op == '|' else f'(* 2 {conj})'})"
+
+    def misaligned(self, eid: int) -> str:
+        """Event `eid`'s address is an address (in the window) but no location's: inside a
+        cell, or off an array's end."""
+        at = self.addr[eid]
+        codes = sorted(self.addr_code.values())
+        return and_(self.is_address(at), *(not_(eq(at, num(c))) for c in codes))
+
     def is_address(self, term: str) -> str:
-        """Whether `term`'s value lies where locations are (an address, or one inside an
-        array: `t+16` is still herd7's symbolic value `t` plus 16)."""
-        lo, hi = _region(self)
-        return and_(f"(>= {term} {lo})", f"(< {term} {hi})")
+        """Whether `term`'s value is (computed from) an address: `t+16` is still herd7's
+        symbolic value `t` plus 16."""
+        return f"(>= {term} {ADDR_NEAR})"
 
     def _bool(self, s: Sym) -> str:
         if isinstance(s, SConst):
@@ -183,12 +232,24 @@ def pick_name(index: int) -> str:
 _BV = 128
 
 
-def _bitwise(op: str, a: str, b: str) -> str:
-    """Bitwise operators (and shifts by a computed amount) through bit-vectors."""
-    bva, bvb = f"((_ int2bv {_BV}) {a})", f"((_ int2bv {_BV}) {b})"
+def _width(a: Interval, b: Interval) -> int:
+    """Bits enough for both operands of a bitwise operation as signed numbers (narrow
+    bit-vectors keep Z3 fast); the full width when a range is unknown."""
+    if a is None or b is None or a[0] > a[1] or b[0] > b[1]:
+        return _BV
+    need = max(max(abs(a[0]), abs(a[1]), abs(b[0]), abs(b[1])).bit_length() + 1, 2)
+    return min(need, _BV)
+
+
+def _bitwise(op: str, a: str, b: str, width: int = _BV) -> str:
+    """Bitwise operators (and shifts by a computed amount) through bit-vectors of `width`
+    bits (two's complement), exact for operands that fit."""
+    if op == "<<":
+        width = _BV  # the result may be wider than the operands
+    bva, bvb = f"((_ int2bv {width}) {a})", f"((_ int2bv {width}) {b})"
     fn = {"&": "bvand", "|": "bvor", "^": "bvxor", "<<": "bvshl", ">>": "bvashr"}[op]
     r = f"({fn} {bva} {bvb})"
-    return f"(let ((u (bv2int {r}))) (ite (>= u {1 << (_BV - 1)}) (- u {1 << _BV}) u))"
+    return f"(let ((u (bv2int {r}))) (ite (>= u {1 << (width - 1)}) (- u {1 << width}) u))"
 
 
 def static_loc(e: Event) -> str | None:
@@ -303,7 +364,13 @@ def _encode_rf(ex: Execution, reads: list[Event], writes: list[Event]) -> None:
             s.add(implies(var, and_(ex.guard[w.eid], ex.guard[r.eid], same, value_ok)))
             ex.rf[(w.eid, r.eid)] = var
             choices.append(var)
-        s.add(implies(ex.guard[r.eid], or_(*choices)))
+        happens = ex.guard[r.eid]
+        if r.eid in ex.loose:
+            # A read at an address inside a location but not its address reads from no
+            # write; such a test is refused (`analyses.check.refuse_mixed_sizes`), which needs
+            # the read to exist when it is misaligned: only an aligned one must read.
+            happens = and_(happens, not_(ex.misaligned(r.eid)))
+        s.add(implies(happens, or_(*choices)))
         for i, a in enumerate(choices):
             for b in choices[i + 1 :]:
                 s.add(f"(not (and {a} {b}))")
@@ -335,14 +402,12 @@ def _size_pairs(ex: Execution, accesses: list[Event]) -> list[tuple[int, int]]:
     return out
 
 
-def _region(ex: Execution) -> tuple[int, int]:
-    """The addresses locations occupy (each location a slot of ADDR_STRIDE bytes)."""
-    codes = ex.addr_code.values()
-    return (min(codes), max(codes) + ADDR_STRIDE) if codes else (0, 0)
+def _address_bitwise(ex: Execution) -> Unsupported:
+    return Unsupported(Pos(ex.graph.test.path, 1, 1), "unsupported: a bitwise operation (&, |, ^) on a value "
+                                                       "that may be an address (herd7 refuses it too)")
 
 
 def _loose_addresses(ex: Execution, accesses: list[Event]) -> list[int]:
-    lo, hi = _region(ex)
     codes = set(ex.addr_code.values())
     out: list[int] = []
     for e in accesses:
@@ -350,11 +415,11 @@ def _loose_addresses(ex: Execution, accesses: list[Event]) -> list[int]:
             continue
         lit = lit_value(ex.addr[e.eid])
         if lit is not None:
-            if lo <= lit < hi and lit not in codes:
+            if lit >= ADDR_NEAR and lit not in codes:
                 raise misaligned(ex, e, lit)
             continue
         rng = ex.ranges.of(e.addr) if e.addr is not None else None
-        if rng is not None and (rng[1] < lo or rng[0] >= hi or (rng[0] == rng[1] and rng[0] in codes)):
+        if rng is not None and (rng[1] < ADDR_NEAR or (rng[0] == rng[1] and rng[0] in codes)):
             continue
         out.append(e.eid)
     return out
