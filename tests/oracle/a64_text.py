@@ -61,17 +61,26 @@ def programs(draw: st.DrawFn) -> str:
         else:
             vals = ",".join(str(draw(st.sampled_from(VALUES))) for _ in range(loc.cells))
             init_items.append(f"{loc.ctype} {loc.name}[{loc.cells}] = {{{vals}}};")
+    pointer = draw(st.booleans())
+    if pointer:  # a pointer to x, read and followed by P0, maybe rewritten by P1
+        init_items.append("uint64_t *p = x;")
     rows: list[list[str]] = []
     observed: list[str] = []
-    reads = [0]
+    reads = [1 if pointer else 0]
     for tid in range(2):
-        init_items.append(f"{tid}:X10=x; {tid}:X11=t;")
+        init_items.append(f"{tid}:X10=x; {tid}:X11=t; {tid}:X12=p;" if pointer else f"{tid}:X10=x; {tid}:X11=t;")
         for r in (1, 2):
             init_items.append(f"{tid}:X{r}={draw(st.sampled_from(VALUES))};")
         code = _thread(draw, locs, reads)
+        if pointer and tid == 0:
+            s = locs[0].size
+            mn = {8: "LDRB", 16: "LDRH", 32: "LDR", 64: "LDR"}[s]
+            code = ["LDR X6,[X12]", *code[:2], f"{mn} {'X' if s == 64 else 'W'}3,[X6]", *code[2:]]
+        if pointer and tid == 1:
+            code.insert(draw(st.integers(0, len(code))), "STR X10,[X12]")
         rows.append(code)
         observed += [f"{tid}:X{r}" for r in (1, 2, 3, 4)]
-    observed += ["x", "t"]
+    observed += ["x", "t", *(["p"] if pointer else [])]
     height = max(len(c) for c in rows)
     table = [" P0 | P1 ;"] + [
         " " + " | ".join((c[k] if k < len(c) else "") for c in rows) + " ;" for k in range(height)
@@ -189,7 +198,8 @@ def _layout(test: Litmus) -> Layout:
     size: dict[str, int] = {}
     base = 1 << 72
     for loc in test.locations:
-        t = int_type(loc.ctype) or INT
+        t = int_type(loc.ctype) or (INT if not (loc.ctype or "").endswith("*") else int_type("uint64_t"))
+        assert t is not None
         if loc.array is None:
             address[loc.name] = base
             base += 0x1000
@@ -210,6 +220,11 @@ def _pattern(test: Litmus, name: str, value: int, layout: Layout) -> int:
     return value % (1 << t.bits) % (1 << layout.size[name])
 
 
+def _pointer(test: Litmus, o: object) -> bool:
+    loc = next((x for x in test.locations if isinstance(o, MemObs) and x.name == o.loc), None)
+    return loc is not None and (loc.ctype or "").endswith("*")
+
+
 def reference_states(text: str, test: Litmus, spec: ModelSpec) -> tuple[frozenset[tuple[tuple[str, str], ...]], str]:
     """Every final state (as `Verdict.states` prints them) and the observation."""
     items = program_items(text, test.path)
@@ -219,7 +234,10 @@ def reference_states(text: str, test: Litmus, spec: ModelSpec) -> tuple[frozense
     inits: dict[str, int] = {}
     for loc in test.locations:
         v = loc.init
-        inits[loc.name] = _pattern(test, loc.name, v.value, layout) if hasattr(v, "value") else 0  # type: ignore[union-attr]
+        if hasattr(v, "value"):
+            inits[loc.name] = _pattern(test, loc.name, v.value, layout)  # type: ignore[union-attr]
+        else:
+            inits[loc.name] = layout.address[v.name]  # type: ignore[union-attr]
 
     def regs_of(tid: int) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -292,4 +310,6 @@ def _show(test: Litmus, o: object, value, addr_of: dict[int, str], layout: Layou
     if isinstance(v, int) and v in addr_of:
         name = addr_of[v]
         return name[:-3] if name.endswith("[0]") else name
+    if isinstance(v, int) and v >> 64:
+        raise Unsupported("an address inside a location in a final state")
     return str(_typed(test, o, v))

@@ -298,7 +298,8 @@ class Runner:
             after[mem.base] = base + _signed(offset, 64)
         w = 64 if reg.wide else 32
         if mn in _STORES:
-            value = self.read(m, reg, size)
+            whole = m.regs.get(reg.name, 0) if reg.name is not None else 0
+            value = whole if whole >> 64 else self.read(m, reg, size)  # an address is stored whole
             t, _ = m.trace.emit(self.recipe("W.plain"), loc, None, value)
             out = m.copy()
             out.regs, out.trace = after, t
@@ -310,7 +311,7 @@ class Runner:
             out.regs, out.trace = dict(after), replace(t, dependent="register data flow")
             got = extend({8: "SXTB", 16: "SXTH", 32: "SXTW"}[size], v, w) if signed_load else v
             if reg.name is not None:
-                out.regs[reg.name] = _mask(got, w)
+                out.regs[reg.name] = got if v >> 64 else _mask(got, w)  # an address is loaded whole
             yield out
 
 

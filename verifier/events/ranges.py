@@ -120,7 +120,9 @@ class Ranges:
                         return other
                     if other[1] < ADDR_NEAR:
                         return (0, m[0])
-                    return (0, ADDR_BASE + ADDR_WINDOW) if m[0] + 1 >= ADDR_WINDOW else (0, max(m[0], other[1]))
+                    window = (ADDR_BASE, ADDR_BASE + ADDR_WINDOW - 1)
+                    kept = other if m[0] + 1 < ADDR_WINDOW or within(other, *window) else window
+                    return kept if other[0] >= ADDR_NEAR else hull((0, m[0]), kept)
             if a[0] >= 0 and b[0] >= 0:
                 return (0, min(a[1], b[1]))
             return None
@@ -140,12 +142,22 @@ def _size_range(e: Event) -> tuple[int, int] | None:
     return None if e.size is None else (0, (1 << e.size) - 1)
 
 
+def _widen(e: Event, i: Interval) -> Interval:
+    """A growing read's final range: its size's, or no bound if it may hold an address."""
+    if i is None or i[1] >= ADDR_NEAR:
+        return None
+    return _size_range(e)
+
+
 def _clip(i: Interval, e: Event) -> Interval:
-    """What a read of `e`'s size sees of a stored value in `i` (its low bits)."""
+    """What a read of `e`'s size sees of a stored value in `i`: its low bits, or, for an
+    address, the address whole."""
     full = _size_range(e)
-    if full is None:
+    if full is None or within(i, *full):
         return i
-    return i if within(i, *full) else full
+    if i is None or i[1] >= ADDR_NEAR:
+        return hull(full, i)
+    return full
 
 
 def analyse(graph: EventGraph, codes: Mapping[str, int]) -> Ranges:
@@ -164,21 +176,27 @@ def analyse(graph: EventGraph, codes: Mapping[str, int]) -> Ranges:
         for r in reads_of:
             acc: Interval = EMPTY
             for w in writes:
-                if _may_alias(w, r):
+                if _may_alias(w, r, ranges):
                     acc = hull(acc, _clip(stored[w.eid], r))
             new[r.eid] = acc
         if new == ranges.reads:
             return ranges
         if round_ >= _ROUNDS:
-            new = {eid: i if ranges.reads[eid] == i else _size_range(graph.events[eid]) for eid, i in new.items()}
+            new = {eid: i if ranges.reads[eid] == i else _widen(graph.events[eid], i) for eid, i in new.items()}
         ranges = Ranges(new, codes)
     raise AssertionError("unreachable")
 
 
-def _may_alias(w: Event, r: Event) -> bool:
+def _may_alias(w: Event, r: Event, ranges: Ranges) -> bool:
+    """Whether `w` and `r` may touch one location: not when their addresses' ranges are
+    apart (a pointer read from memory is one of the addresses written there)."""
     a, b = w.addr, r.addr
     if isinstance(a, SAddr) and isinstance(b, SAddr):
         return a.name == b.name
     if isinstance(a, SConst) and isinstance(b, SConst):
         return a.value == b.value
-    return True
+    ra = ranges.of(a) if a is not None else None
+    rb = ranges.of(b) if b is not None else None
+    if ra is None or rb is None or _empty(ra) or _empty(rb):
+        return ra is None or rb is None  # nothing reaches an empty address: no access
+    return ra[0] <= rb[1] and rb[0] <= ra[1]

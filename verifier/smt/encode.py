@@ -135,8 +135,8 @@ class Execution:
                 for v, x, other in ((s.right, s.left, a), (s.left, s.right, b)):
                     if isinstance(v, SConst) and v.value > 0 and v.value & (v.value + 1) == 0:
                         rng = self.ranges.of(x)
-                        if within(rng, 0, v.value):
-                            return other
+                        if within(rng, 0, v.value) or within(rng, ADDR_BASE, ADDR_BASE + ADDR_WINDOW - 1):
+                            return other  # already the low bits, or an address in its window
                         cut = f"(mod {other} {v.value + 1})"
                         if rng is not None and rng[1] < ADDR_NEAR:
                             return cut
