@@ -75,7 +75,7 @@ def _block(lines: list[str], i: int, head: re.Match[str]) -> tuple[dict[str, Any
     if len(states) != int(m.group(1)):
         raise ValueError(f"{name}: States {m.group(1)} but only {len(states)} lines follow")
     i += len(states)
-    m, i = _expect(lines, i, re.compile(r"^(Ok|No)$"))
+    m, i = _expect(lines, i, re.compile(r"^(?:Loop )?(Ok|No)$"))
     result = m.group(1)
     _, i = _expect(lines, i, "Witnesses")
     m, i = _expect(lines, i, _WITNESSES)

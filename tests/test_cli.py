@@ -175,3 +175,22 @@ def test_no_condition_is_herds_empty_constraint(tmp_path: Path, capsys: pytest.C
     f = write(tmp_path, "nocond.litmus", SB.replace("exists (0:r0=0 /\\ 1:r0=0)", ""))
     code, out, _ = run(["check", f], capsys)
     assert code == 0 and "Observation: Always" in out and "forall (true)" in out
+
+
+def test_unroll_bound_on_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """herd7's -unroll: the spin loop sees 1, 2 or 3 iterations with the default bound 2, one
+    with --unroll 0; a test's own Unroll=N wins over the option; the answer says so."""
+    spin = str(Path(__file__).parent / "litmus" / "loops" / "spin.litmus")
+    code, out, _ = run(["check", spin, "--model", "sc", "--states", "--json"], capsys)
+    row = json.loads(out)
+    assert (row["unroll"], row["cut"]) == (2, True) and {s["1:X2"] for s in row["states"]} == {"1", "2", "3"}
+    code, out, _ = run(["check", spin, "--model", "sc", "--states", "--json", "--unroll", "0"], capsys)
+    assert {s["1:X2"] for s in json.loads(out)["states"]} == {"1"}
+    four = str(Path(__file__).parent / "litmus" / "loops" / "spin-unroll4.litmus")
+    code, out, _ = run(["check", four, "--model", "sc", "--states", "--json", "--unroll", "0"], capsys)
+    assert {s["1:X2"] for s in json.loads(out)["states"]} == {"1", "2", "3", "4", "5"}
+    code, out, _ = run(["check", spin, "--model", "sc"], capsys)
+    assert "Loops unrolled 2 times" in out
+    with pytest.raises(SystemExit) as e:
+        main(["check", spin, "--unroll", "two"])
+    assert e.value.code == 2 and "number of times" in capsys.readouterr().err

@@ -36,6 +36,7 @@ class Task:
     states: bool
     timeout: float | None
     memory_mb: int | None
+    unroll: int | None = None
 
 
 def run_task(task: Task) -> Row:
@@ -52,7 +53,7 @@ def run_task(task: Task) -> Row:
     try:
         spec = resolve_model(task.model, task.target)
         test = parse_file(task.file)
-        verdict = check(test, spec, want_states=task.states, timeout=task.timeout)
+        verdict = check(test, spec, want_states=task.states, timeout=task.timeout, unroll=task.unroll)
     except Unsupported as e:
         return problem("unsupported", str(e))
     except InputError as e:
@@ -128,6 +129,7 @@ def plan(
     timeout: float | None,
     memory_mb: int | None,
     done: set[Key],
+    unroll: int | None = None,
 ) -> Plan:
     """The pairs to check: every file under every model that compiles its dialect, minus
     those `done` (already in the resumed file)."""
@@ -146,7 +148,7 @@ def plan(
             if not spec.applies_to(arch):
                 skipped += 1
             elif (f, spec.name) not in done:
-                tasks.append(Task(f, given, spec.name, target, states, timeout, memory_mb))
+                tasks.append(Task(f, given, spec.name, target, states, timeout, memory_mb, unroll))
     return Plan(tuple(tasks), tuple(rows), skipped)
 
 

@@ -36,6 +36,8 @@ def add_parser(sub: argparse._SubParsersAction, model_help: str) -> None:  # typ
     b.add_argument("--model", default="sc", help=model_help)
     b.add_argument("--target", default=None, help="with a .cat file: how C tests compile (a kernel-c.tbl column)")
     b.add_argument("-j", "--jobs", type=int, default=None, metavar="N", help="worker processes (default: one per core)")
+    b.add_argument("--unroll", type=int, default=None, metavar="N",
+                   help="times a backward jump may be taken (herd7's -unroll; default 2)")
     b.add_argument("--timeout", type=float, default=120.0, metavar="S",
                    help="wall-clock seconds per (file, model); Unknown past it (default 120; 0: none)")
     b.add_argument("--memory", type=int, default=2048, metavar="MB",
@@ -92,7 +94,7 @@ def _run(args: argparse.Namespace) -> int:
     memory = args.memory or None
     done = {key_of(r) for r in resumed}
     p = plan(files, models, target=args.target, states=args.states or args.herd,
-             timeout=timeout, memory_mb=memory, done=done)
+             timeout=timeout, memory_mb=memory, done=done, unroll=args.unroll)
     workers = args.jobs or default_workers()
 
     json_out: IO[str] | None = None

@@ -41,12 +41,20 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--states", action="store_true", help="list every reachable final state")
     c.add_argument("--json", action="store_true", help="one JSON object per (file, model) on stdout")
     c.add_argument("--timeout", type=float, default=None, metavar="S", help="seconds per (file, model); Unknown past it")
+    c.add_argument("--unroll", type=_bound, default=None, metavar="N",
+                   help="times a backward jump may be taken (herd7's -unroll; default 2; a test's Unroll=N wins)")
     c.add_argument("--dot", metavar="FILE",
                    help="draw the witness as a Graphviz graph in FILE (and FILE.svg when Graphviz is installed)")
     batch.add_parser(sub, model_help)
     compare.add_parser(sub)
     fences.add_parsers(sub, model_help)
     return p
+
+
+def _bound(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a number of times, found {text!r}")
+    return int(text)
 
 
 def passed(v: Verdict) -> bool:
@@ -119,7 +127,7 @@ def _main(argv: Sequence[str] | None) -> int:
             continue
         for spec in applicable:
             try:
-                v = check(test, spec, want_states=args.states, timeout=args.timeout)
+                v = check(test, spec, want_states=args.states, timeout=args.timeout, unroll=args.unroll)
             except InputError as e:
                 print(str(e), file=sys.stderr)
                 bad = True

@@ -89,7 +89,8 @@ def herd_block(row: Row) -> str:
     lines = [f"Test {name} {kind}", f"States {len(states)}"]
     lines.extend(state_line(s) for s in states)
     lines += [
-        str(row["result"]),
+        # herd7 prefixes the result with `Loop` when its unrolling bound cut some path.
+        ("Loop " if row.get("cut") else "") + str(row["result"]),
         "Witnesses",
         f"Positive: {witness_pos} Negative: {witness_neg}",
         f"Condition {condition}",

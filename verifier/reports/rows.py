@@ -49,6 +49,10 @@ def verdict_json(v: Verdict) -> Row:
         # herd's Positive/Negative count executions; ours count final states (herd's counts
         # are an enumeration artefact; the observation is what the two agree on).
         out["positive"], out["negative"] = v.positive, v.negative
+    if v.unroll is not None:
+        # The test has loops: paths past the bound were not explored (herd7 says `Loop`).
+        out["unroll"] = v.unroll
+        out["cut"] = v.cut
     if v.witness is not None:
         out["witness"] = witness_json(v.witness)
     return out

@@ -24,6 +24,9 @@ def row_text(row: Row, show_states: bool = False) -> str:
     lines = [f"{row['file']}: {row['test']} under {row['model']}"]
     lines.append(f"  Observation: {row['observation']}   Result: {row['result']}   {row['condition']}"
                  f"   ({row['seconds']:.3f}s)")
+    if row.get("cut"):
+        lines.append(f"  Loops unrolled {row['unroll']} times (--unroll): the answer holds for the executions "
+                     "within that bound, as herd7's")
     if row["observation"] == "Never":
         lines.append("  Proof: no execution allowed by the model reaches the condition (Z3: unsat)")
     elif row["observation"] == "Unknown":
