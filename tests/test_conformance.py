@@ -24,14 +24,7 @@ REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
 VERDICTS = REFERENCE / "verdicts.jsonl"
 
 # (file, model) -> why we do not agree with herd7 yet.
-KNOWN_GAPS: dict[tuple[str, str], str] = {
-    ("litmus/aarch64/MP+rel+CAS-ok-bothRs-addr.litmus", "armv8"): (
-        "herd7 orders a load addressed through the result register of a successful CAS here, "
-        "but not in MP+rel+CAS-ok-MRs-addr or LB+rel+CAS-ok-RsRs-addr; no single dependency rule "
-        "we found gives all three, so we keep the weaker one (the result is picked, not data): "
-        "we answer Sometimes where herd7 says Never (an over-approximation, never a wrong Never)"
-    ),
-}
+KNOWN_GAPS: dict[tuple[str, str], str] = {}
 
 RCU_WORDS = ("rcu_", "srcu_", "synchronize_rcu")
 

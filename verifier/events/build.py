@@ -417,17 +417,35 @@ def _rmw(tid: int, instr: Rmw, st: _State, mapping: Mapping, acc: _Acc) -> _Stat
     if instr.dst is not None:
         ret = _eval(instr.ret, st.env, old)
         if instr.cond is not None:
-            # After a successful compare-and-swap the result equals the expected value, and
-            # Arm lets the hardware supply it from there: the result is only *picked* from
-            # the memory read (it orders later writes, not later reads), as herd7 answers
-            # for MP+rel+CAS-ok-MRs-addr.  A failed one returns the read value: data.
-            ret = Val(
-                ret.sym,
-                under(ret.deps, neg(success)),
-                union(ret.picks, under({r: c for r, c in ret.deps.items() if r == read_eid}, success)),
-            )
+            ret = _cas_result(ret, read_eid, decided_by, success, instr.one_instruction, acc)
         env[instr.dst] = ret
     return st.with_env(env)
+
+
+def _cas_result(ret: Val, read_eid: int, decided_by: Deps, success: Sym, one_instruction: bool, acc: _Acc) -> Val:
+    """What the result register of a compare-and-swap depends on.
+
+    A failed one returns the read value: data from the read.  After a successful one the
+    result equals the expected value, and herd7 builds two candidate executions for an
+    AArch64 CAS (its `DataFromRRs` and `DataFromRx`): in one the result's data comes from the
+    expected-value register, chosen by the comparison (a pick dependency on the reads behind
+    both operands); in the other its data comes from the memory read.  A free choice of the
+    execution takes one or the other.  Elsewhere (x86's CMPXCHG) the result is picked from
+    the memory read."""
+    from_read = {r: c for r, c in ret.deps.items() if r == read_eid}
+    failed = under(ret.deps, neg(success))
+    if not one_instruction:
+        return Val(ret.sym, failed, union(ret.picks, under(from_read, success)))
+    choice = SChoice(acc.choices)
+    acc.choices += 1
+    rrs = conj(success, truth(choice))
+    rx = conj(success, neg(truth(choice)))
+    expected = {r: c for r, c in decided_by.items() if r != read_eid}
+    return Val(
+        ret.sym,
+        union(failed, under(expected, rrs), under(from_read, rx)),
+        union(ret.picks, under(decided_by, rrs)),
+    )
 
 
 def _store_ex(tid: int, instr: StoreEx, st: _State, mapping: Mapping, acc: _Acc) -> _State:
