@@ -10,6 +10,11 @@ herd7 used by default for its dialect (AArch64: `armv8`, X86/X86_64: `x86-tso`) 
 - a `kinds.txt` in a parent folder (herdtools7's `catalogue/*/tests`): herd7's kind per test
   (Allowed / Forbidden / Required), so the observation only.
 
+With `--herd7 BIN`, herd7 is run on every test instead (its default model for the dialect,
+as tests/litmus/record.py runs it), so folders with no recorded answers count too.  A folder
+whose `ci.cfg` runs herd7 with `-variant mixed` records answers under the mixed-size model,
+which the verifier does not model: those tests are counted apart unless `--herd7` is given.
+
 Tests herd7 itself refuses (`.expected-failure`, or an output without a verdict) are counted
 apart.  Prints the counts: agree, refused by the verifier (by reason), divergent (listed), and
 exits 0 (a report).  Divergences documented in docs/herd-divergences.md are marked.
@@ -20,6 +25,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import os
 import re
 import signal
 import sys
@@ -29,6 +35,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.litmus.record import MODELS as RECORD_ARGS  # noqa: E402
+from tests.litmus.record import herd as run_herd7  # noqa: E402
 from verifier.analyses.check import check  # noqa: E402
 from verifier.analyses.registry import resolve_model  # noqa: E402
 from verifier.errors import InputError, Pos, Unsupported  # noqa: E402
@@ -56,10 +64,32 @@ def _state(line: str) -> dict[str, str] | None:
     return out
 
 
-def expected(lit: Path, kinds: dict[str, str]) -> dict[str, Any] | None:
-    """herd7's recorded answer for `lit`: {"observation", "states" (or None)}, or
-    {"herd_refuses": msg}; None when nothing is recorded."""
+def _variant(folder: Path) -> str | None:
+    cfg = folder / "ci.cfg"
+    if cfg.is_file():
+        for line in cfg.read_text().splitlines():
+            if line.split()[:1] == ["variant"]:
+                return " ".join(line.split()[1:])
+    return None
+
+
+def expected(lit: Path, kinds: dict[str, str], herd7: str | None = None) -> dict[str, Any] | None:
+    """herd7's answer for `lit`: {"observation", "states"} or {"kind"}, or
+    {"herd_refuses": msg}; None when nothing is recorded (and herd7 is not run)."""
+    if herd7 is not None:
+        arch = lit.read_text(errors="replace").lstrip().split(None, 1)[:1]
+        args = RECORD_ARGS.get(arch[0] if arch else "", {}).get(MODEL.get(arch[0] if arch else "", ""))
+        if args is None:
+            return None
+        os.environ["HERD7"] = herd7
+        got = run_herd7(lit, args, [])
+        if "herd_error" in got:
+            return {"herd_refuses": str(got["herd_error"])}
+        return got
     exp = Path(str(lit) + ".expected")
+    variant = _variant(lit.parent)
+    if variant is not None and "mixed" in variant and exp.is_file():
+        return {"variant": variant}
     if exp.is_file():
         lines = exp.read_text().splitlines()
         obs = next((m.group(1) for m in (re.match(r"^Observation \S+ (\w+)", x) for x in lines) if m), None)
@@ -78,6 +108,9 @@ def expected(lit: Path, kinds: dict[str, str]) -> dict[str, Any] | None:
     return None
 
 
+_KIND = {"Allow": "Allowed", "Forbid": "Forbidden", "Require": "Required"}
+
+
 def _kinds(folder: Path) -> dict[str, str]:
     out: dict[str, str] = {}
     for d in (folder, *folder.parents):
@@ -86,7 +119,8 @@ def _kinds(folder: Path) -> dict[str, str]:
             for line in k.read_text().splitlines():
                 parts = line.split()
                 if len(parts) >= 2:
-                    out[parts[0]] = parts[1]
+                    # some catalogues spell the kinds Allow / Forbid / Require
+                    out[parts[0]] = _KIND.get(parts[1], parts[1])
             break
     return out
 
@@ -112,6 +146,7 @@ def main() -> int:
     ap.add_argument("dirs", nargs="+", type=Path)
     ap.add_argument("--json", type=Path, help="write one row per test")
     ap.add_argument("--timeout", type=int, default=60, help="seconds per test (default 60)")
+    ap.add_argument("--herd7", metavar="BIN", help="run this herd7 for the answers instead of reading them")
     args = ap.parse_args()
     signal.signal(signal.SIGALRM, _alarm)
     documented = (ROOT / "docs" / "herd-divergences.md").read_text()
@@ -120,10 +155,14 @@ def main() -> int:
     rows: list[dict[str, Any]] = []
     for d in args.dirs:
         for lit in sorted(d.rglob("*.litmus")):
-            herd = expected(lit, _kinds(lit.parent))
+            herd = expected(lit, _kinds(lit.parent), args.herd7)
             if herd is None:
                 continue
             row: dict[str, Any] = {"file": str(lit)}
+            if "variant" in herd:
+                counts["herd7 -variant mixed"] += 1
+                rows.append({**row, "outcome": "herd7 -variant mixed", "why": herd["variant"]})
+                continue
             if "herd_refuses" in herd:
                 counts["herd7 refuses"] += 1
                 rows.append({**row, "outcome": "herd7 refuses", "why": herd["herd_refuses"]})
@@ -155,7 +194,8 @@ def main() -> int:
             rows.append(row)
     total = sum(counts.values())
     print(f"{total} tests with a recorded herd7 answer")
-    for k in ("agree", "refused", "error", "DIVERGENT", "divergent (documented)", "timeout", "herd7 refuses"):
+    for k in ("agree", "refused", "error", "DIVERGENT", "divergent (documented)", "timeout", "herd7 refuses",
+              "herd7 -variant mixed"):
         print(f"  {k:<24} {counts[k]}")
     if reasons:
         print("refused or rejected, by reason:")

@@ -225,12 +225,12 @@ def _pointer(test: Litmus, o: object) -> bool:
     return loc is not None and (loc.ctype or "").endswith("*")
 
 
-def reference_states(text: str, test: Litmus, spec: ModelSpec) -> tuple[frozenset[tuple[tuple[str, str], ...]], str]:
-    """Every final state (as `Verdict.states` prints them) and the observation."""
+def machine_runs(text: str, test: Litmus, spec: ModelSpec) -> tuple[list[list[Trace]], dict[str, int], Layout]:
+    """Every run of each thread on the machine (reads over the closed value domain), the
+    locations' initial values and the layout."""
     items = program_items(text, test.path)
     mapping = spec.mapping_for(test.arch, Pos(test.path, 1, 1))
     layout = _layout(test)
-    addr_of = {a: n for n, a in layout.address.items()}
     inits: dict[str, int] = {}
     for loc in test.locations:
         v = loc.init
@@ -262,6 +262,13 @@ def reference_states(text: str, test: Litmus, spec: ModelSpec) -> tuple[frozense
         if fixed == domains:
             break
         domains = fixed
+    return per_thread, inits, layout
+
+
+def reference_states(text: str, test: Litmus, spec: ModelSpec) -> tuple[frozenset[tuple[tuple[str, str], ...]], str]:
+    """Every final state (as `Verdict.states` prints them) and the observation."""
+    per_thread, inits, layout = machine_runs(text, test, spec)
+    addr_of = {a: n for n, a in layout.address.items()}
     observed = observed_of(test)
     models = (*spec.prelude, spec.cat)
     tags = all_tags()

@@ -216,7 +216,13 @@ class Runner:
                 r, flags = add_with_carry(a, b, 0, w)
             if mn in ("ADDS", "SUBS", "CMP", "CMN"):
                 m.nzcv = flags
-            if out is not None:
+            whole = m.regs.get(ops[1].name or "", 0) if isinstance(ops[1], RegOp) and out is not None else 0
+            if whole >> 64:
+                # An address (above 2^64) moved by an offset stays an address: ADD/SUB Xd,Xn,#imm.
+                if mn not in ("ADD", "SUB") or w != 64:
+                    raise Unsupported(f"{mn} on an address")
+                m.regs[out.name] = whole + (b if mn == "ADD" else -b)  # type: ignore[union-attr]
+            elif out is not None:
                 self.write(m, out, r, w)
         elif mn in ("AND", "ORR", "EOR", "ANDS", "TST", "BIC", "ORN", "EON"):
             if mn == "TST":

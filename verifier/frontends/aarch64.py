@@ -34,7 +34,7 @@ from verifier.frontends.aarch64_lower import (
     condition_holds,
     lower_thread,
 )
-from verifier.frontends.asm_test import assemble
+from verifier.frontends.asm_test import assemble, refuse_extensions
 from verifier.frontends.common import (
     Token,
     TokenStream,
@@ -256,6 +256,10 @@ def parse_aarch64(text: str, path: str) -> Litmus:
     if arch != "AArch64":
         raise InputError(Pos(path, 1, 1), f"expected an AArch64 litmus test, found {arch!r}")
     init_at, info = skip_preamble(src, after_header, path)
+    refuse_extensions(src, path, info)
+    sym = src.find("%", init_at)
+    if sym >= 0:  # `X%P0_x`, `uint64_t %P0_x=x` (tests compiled from C keep symbolic names)
+        raise Unsupported(pos_of(src, sym, path), "unsupported: symbolic registers ('%')")
     init = parse_init(src, init_at, path, _norm)
     for _, reg, _ in init.registers:
         if reg == ZERO:

@@ -19,7 +19,7 @@ from types import MappingProxyType
 from typing import Final
 
 from verifier.errors import InputError, Pos, Unsupported, unsupported
-from verifier.frontends.asm_test import assemble
+from verifier.frontends.asm_test import assemble, refuse_extensions
 from verifier.frontends.common import (
     RegNormalizer,
     Token,
@@ -331,6 +331,7 @@ def parse_x86(text: str, path: str) -> Litmus:
         raise InputError(Pos(path, 1, 1), f"expected an X86 or X86_64 litmus test, found {arch!r}")
     norm: RegNormalizer = _norm_x86 if arch == "X86" else _norm_x86_64
     init_at, info = skip_preamble(src, after_header, path)
+    refuse_extensions(src, path, info)
     init = parse_init(src, init_at, path, norm)
     tail_at = find_tail(src, init.end)
     table = _TableParser(src, init.end, tail_at, path, arch)
