@@ -87,6 +87,15 @@ def _typed(test: Litmus, o: Observable, value: Callable[[Observable], object], n
     v = value(o)
     if isinstance(v, int) and v in names:
         return Ptr(names[v])  # the IR's name of the location (`t[1]`)
+    if isinstance(v, int) and v >> 64 and names:
+        # an address computed from a location's (the machine's are 2^12 apart): `x+4`, `y+-4`
+        at, name = min(names.items(), key=lambda kv: abs(v - kv[0]))
+        loc = next(x for x in test.locations if x.name == name)
+        if loc.array is not None:
+            first = f"{loc.array[0]}[0]"
+            at = next(a for a, n in names.items() if n == first)
+            name = loc.array[0]
+        return Ptr(f"{name}+{v - at}")
     t = type_of(test, o)
     return t.cast(v) if isinstance(v, int) and t is not None else v
 
@@ -96,6 +105,8 @@ def _shown(test: Litmus, v: object) -> str:
     if not isinstance(v, Ptr):
         return str(v)
     loc = next((x for x in test.locations if x.name == v.name), None)
+    if loc is None and "+" in v.name:
+        return v.name
     if loc is None or loc.array is None or loc.array[1] == 0:
         return v.name.removesuffix("[0]")
     t = type_of(test, MemObs(loc.name))

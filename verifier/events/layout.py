@@ -20,7 +20,9 @@ from verifier.program.types import int_type
 
 ADDR_BASE = 1 << 200
 ADDR_WINDOW = 1 << 64  # addresses are ADDR_BASE + a 64-bit offset
-ADDR_STRIDE = 1 << 12
+# Locations 2^32 apart: an address computed as a location's plus or minus less than 2^31
+# is named after that location (herd7 prints `x+4`, `y+-4`: its addresses are symbolic).
+ADDR_STRIDE = 1 << 32
 # Values from this bound up are (computed from) addresses; integers stay far below it.
 ADDR_NEAR = ADDR_BASE - (1 << 80)
 
@@ -53,16 +55,24 @@ def layout(test: Litmus, names: tuple[str, ...] | list[str]) -> dict[str, int]:
 
 
 def address_name(test: Litmus, codes: dict[str, int], v: int) -> str | None:
-    """How herd7 prints address `v`: a location's name, or `t+k` inside array `t`."""
-    arrays = {loc.array[0]: loc for loc in test.locations if loc.array is not None and loc.array[1] == 0}
-    for name, code in codes.items():
-        if code == v:
-            loc = next((x for x in test.locations if x.name == name), None)
-            if loc is not None and loc.array is not None:
-                return loc.array[0] if loc.array[1] == 0 else f"{loc.array[0]}+{v - codes[f'{loc.array[0]}[0]']}"
-            return name
-    for base, loc in arrays.items():
-        start = codes.get(loc.name)
-        if start is not None and start <= v < start + ADDR_STRIDE:
-            return f"{base}+{v - start}"
-    return None
+    """How herd7 prints address `v`: a location's name, `t+k` inside array `t`, or the
+    nearest location and the offset from it (`x+4`, `y+-4`) for an address computed from
+    one; None for a value outside the address window."""
+    if not ADDR_BASE <= v < ADDR_BASE + ADDR_WINDOW or not codes:
+        return None
+    locs = {loc.name: loc for loc in test.locations}
+
+    def distance(code: int) -> int:  # signed, modulo 2^64 as addresses wrap in the window
+        d = (v - code) % ADDR_WINDOW
+        return d - ADDR_WINDOW if d >= ADDR_WINDOW // 2 else d
+
+    name, code = min(codes.items(), key=lambda kv: (abs(distance(kv[1])), kv[1]))
+    off = distance(code)
+    loc = locs.get(name)
+    if loc is not None and loc.array is not None:
+        first = f"{loc.array[0]}[0]"
+        off += code - codes.get(first, code)
+        name = loc.array[0]
+    elif abs(off) >= ADDR_STRIDE // 2:
+        return None
+    return name if off == 0 else f"{name}+{off}"

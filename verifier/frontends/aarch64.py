@@ -21,6 +21,7 @@ from verifier.frontends.aarch64_lower import (
     EXTENDS,
     KNOWN,
     SHIFTS,
+    SIMD_REGISTER,
     Imm,
     Index,
     Ins,
@@ -84,6 +85,8 @@ def _norm(tid: int, name: str, pos: Pos) -> str:
     if reg is None:
         if re.fullmatch(r"\w+_EL[0-3]", name, re.I):
             raise Unsupported(pos, f"unsupported AArch64 system register '{name}'")
+        if SIMD_REGISTER.fullmatch(name):
+            raise Unsupported(pos, f"unsupported: SIMD, floating-point and SVE registers ('{name}')")
         raise InputError(pos, f"unknown AArch64 register '{name}'")
     return reg.name or ZERO
 
@@ -265,6 +268,11 @@ def parse_aarch64(text: str, path: str) -> Litmus:
         if reg == ZERO:
             raise InputError(pos_of(src, init_at, path), "the zero register has no state to set")
     tail_at = find_tail(src, init.end)
+    # SIMD register lists (`LD1 {V0.4S},[X0]`) and SVE predicates (`P0/Z`): not modelled.
+    m = re.compile(r"[{}]|/[ZM]\b", re.I).search(src, init.end, tail_at)
+    if m:
+        raise Unsupported(pos_of(src, m.start(), path), "unsupported: SIMD register lists and SVE predicates "
+                          f"('{m.group()}' in the program)")
     columns = _TableParser(src, init.end, tail_at, path).parse()
     tail = parse_tail(src, tail_at, path, _norm, dict(init.arrays))
     threads = [lower_thread(f"P{tid}", items) for tid, items in enumerate(columns)]

@@ -19,6 +19,7 @@ not model is refused by name.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Literal
@@ -212,6 +213,8 @@ KNOWN: Final = frozenset(
 BARRIER_OPTIONS: Final = frozenset(
     {"SY", "ISH", "ISHLD", "ISHST", "LD", "ST", "OSH", "OSHLD", "OSHST", "NSH", "NSHLD", "NSHST"}
 )
+# The SIMD and floating-point registers (V0.2D, Q0, D0, S0, H0, B0) and SVE's (Z0.S, P0.B).
+SIMD_REGISTER: Final = re.compile(r"[VQDSHBZP]\d+(\.\w+)?(\[\d+\])?", re.I)
 _FLAG_READERS: Final = frozenset({*CONDSEL, "CCMP", "CCMN", "ADC", "ADCS", "SBC", "SBCS", "MRS"})
 
 
@@ -282,6 +285,8 @@ class _Lowering:
         if isinstance(op, RegOp):
             return op
         if isinstance(op, Sym):
+            if SIMD_REGISTER.fullmatch(op.text):
+                raise Unsupported(op.pos, f"unsupported: SIMD, floating-point and SVE registers ('{op.text}')")
             raise InputError(op.pos, f"unknown AArch64 register '{op.text}'")
         raise self.fail(ins, f"expected a register, found {_describe(op)}", op.pos)
 

@@ -39,6 +39,7 @@ class ProgramTable(Generic[ItemT]):
                 found = "end of input" if t.kind == "eof" else repr(t.text)
                 raise ts.error(t, f"expected thread header 'P{len(columns)}', found {found}")
             columns.append([])
+            ts.accept(":")  # herd7 also reads `P0:` as a thread header
             if ts.accept(";"):
                 break
             ts.expect("|", "'|' or ';' in the thread header")
