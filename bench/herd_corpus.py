@@ -73,7 +73,7 @@ def _variant(folder: Path) -> str | None:
     return None
 
 
-def expected(lit: Path, kinds: dict[str, str], herd7: str | None = None) -> dict[str, Any] | None:
+def expected(lit: Path, kinds: dict[str, str], herd7: str | None = None, timeout: float = 60) -> dict[str, Any] | None:
     """herd7's answer for `lit`: {"observation", "states"} or {"kind"}, or
     {"herd_refuses": msg}; None when nothing is recorded (and herd7 is not run)."""
     if herd7 is not None:
@@ -82,7 +82,7 @@ def expected(lit: Path, kinds: dict[str, str], herd7: str | None = None) -> dict
         if args is None:
             return None
         os.environ["HERD7"] = herd7
-        got = run_herd7(lit, args, [])
+        got = run_herd7(lit, args, [], timeout)
         if "herd_error" in got:
             return {"herd_refuses": str(got["herd_error"])}
         return got
@@ -155,7 +155,7 @@ def main() -> int:
     rows: list[dict[str, Any]] = []
     for d in args.dirs:
         for lit in sorted(d.rglob("*.litmus")):
-            herd = expected(lit, _kinds(lit.parent), args.herd7)
+            herd = expected(lit, _kinds(lit.parent), args.herd7, args.timeout)
             if herd is None:
                 continue
             row: dict[str, Any] = {"file": str(lit)}

@@ -562,6 +562,11 @@ def test_error_text_is_file_line_col() -> None:
         ("AArch64 T\nCacheType=DIC\n{ }\n P0 ;\n NOP ;\nexists (0:X2=0)\n", "instruction-cache types"),
         ("AArch64 T\nTTHM=P0:HD\n{ }\n P0 ;\n NOP ;\nexists (0:X2=0)\n", "hardware updates of page tables"),
         ("AArch64 T\nVariant=vmsa\n{ }\n P0 ;\n NOP ;\nexists (0:X2=0)\n", "herd7 variant 'vmsa'"),
+        ("AArch64 T\n{ 0:X4=pte_x; }\n P0 ;\n LDR X0,[X4] ;\nexists (0:X0=0)\n", "pte_x"),
+        ("AArch64 T\n{ pte_x=(valid:0,oa:phy_x); }\n P0 ;\n NOP ;\nexists (0:X0=0)\n", "page-table entries"),
+        ("AArch64 T\n{ 0:X1=x; }\n P0 ;\n L0: LDR W0,[X1] ;\nexists Fault(P0:L0,x)\n", "faults"),
+        # herd7's MTE model: memory tags
+        ("AArch64 T\n{ 0:X1=x:red; }\n P0 ;\n STR W0,[X1] ;\nexists (0:X0=0)\n", "memory tags"),
         # SIMD, floating-point and SVE
         ("AArch64 T\n{ uint128_t 0:V0.2D; }\n P0 ;\n NOP ;\nexists (0:X2=0)\n", "SIMD"),
         ("AArch64 T\n{ }\n P0: ;\n DUP V0.4S,W1 ;\nexists (0:X2=0)\n", "'DUP'"),

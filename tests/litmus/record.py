@@ -40,9 +40,12 @@ def _state(line: str) -> dict[str, str]:
     return out
 
 
-def herd(path: Path, args: list[str], extra: list[str]) -> dict[str, object]:
+def herd(path: Path, args: list[str], extra: list[str], timeout: float = 600) -> dict[str, object]:
     exe = os.environ.get("HERD7", "herd7")
-    r = subprocess.run([exe, *args, *extra, str(path)], capture_output=True, text=True, timeout=600, check=False)
+    try:
+        r = subprocess.run([exe, *args, *extra, str(path)], capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return {"herd_error": f"herd7 did not answer in {timeout:g} s"}
     lines = r.stdout.splitlines()
     warn = [w for w in (r.stdout + r.stderr).splitlines() if "Warning" in w or "error" in w.lower()]
     obs = next((m for m in (re.match(r"^Observation \S+ (Never|Sometimes|Always) ", x) for x in lines) if m), None)

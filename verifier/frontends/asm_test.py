@@ -42,7 +42,9 @@ DEFAULT_TYPE = "int"
 # for them is refused by name rather than rejected as bad syntax: page tables (the
 # virtual-memory model), exception handlers, instruction fetch and hardware table updates.
 _EXTENSIONS = (
-    (re.compile(r"\b(PTE|TTD|PA)\s*\(|\(\s*oa\s*:"), "page-table entries (PTE(x), PA(x), TTD(x): herd7's virtual-memory model)"),
+    (re.compile(r"\b(PTE|TTD|PA)\s*\(|\(\s*(oa|valid|af|db|dbm|el0|attrs)\s*:|\b(pte|phy)_\w"),
+     "page-table entries (PTE(x), PA(x), TTD(x), pte_x, phy_x: herd7's virtual-memory model)"),
+    (re.compile(r"\bFault\s*\("), "faults in the condition (Fault(...): herd7's exception model)"),
     (re.compile(r"\|\s*P\d+\.F\b|^\s*P\d+\.F\b", re.M), "exception handlers (a P0.F thread: herd7's exception model)"),
     (re.compile(r"=\s*(P?\d+):\s*L\w*"), "code labels as values (self-modifying code: herd7's instruction-fetch model)"),
 )

@@ -13,6 +13,7 @@ through the dialect's normalizer (`W2` is `X2` in AArch64).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from verifier.errors import InputError, Unsupported
@@ -190,6 +191,9 @@ def _init_value(ts: TokenStream) -> Expr:
     if t.kind == "str" or (t.text == "instr" and ts.at(":")):
         raise Unsupported(ts.pos(t), "unsupported initial value: an instruction (self-modifying code)")
     if t.kind == "id" and ts.at(":"):
+        if not re.fullmatch(r"P?\d+", t.text):
+            # `x:red`: a location with a memory tag
+            raise Unsupported(ts.pos(t), f"unsupported: memory tags ('{t.text}:...': herd7's MTE model)")
         raise Unsupported(ts.pos(t), f"unsupported initial value '{t.text}:...' (a code label: self-modifying code)")
     if t.kind == "id":
         return _cell_address(ts, t.text)
