@@ -12,9 +12,9 @@ final state, read off Z3's model.  `replay` checks it without the SMT encoding:
 4. its final state must be the witness's, and the condition must hold on it exactly when the
    engine says it does (a `forall` test answered `Sometimes` shows a violating execution).
 
-Runs: an AArch64 test is run on the concrete machine (machine.py, from the test's text, with
-every access width and flag); other dialects on the IR (traces.py), which has no widths, so a
-test with sized accesses is not replayed there.
+Runs: an AArch64 or X86_64 test is run on its concrete machine (machine.py, x86_machine.py,
+from the test's text, with every access width and flag); other dialects on the IR
+(traces.py), which has no widths, so a test with sized accesses is not replayed there.
 
 Dependencies: the oracle computes only those inside one RMW instruction (traces.py; the
 machine none).  When a run may have others and the model reads them, the model is evaluated
@@ -38,6 +38,7 @@ from tests.oracle.a64_text import machine_runs
 from tests.oracle.cat_eval import Unsupported
 from tests.oracle.enumerate import Candidate, format_value, holds
 from tests.oracle.traces import Ptr, Trace, thread_traces
+from tests.oracle.x86_text import machine_runs as x86_machine_runs
 from verifier.analyses.check import Verdict, Witness, WitnessEvent
 from verifier.analyses.observe import type_of
 from verifier.analyses.registry import ModelSpec, all_tags
@@ -134,8 +135,9 @@ def _walk(code: tuple[Instr, ...]) -> list[Instr]:
 def _runs(test: Litmus, spec: ModelSpec, text: str | None) -> tuple[list[list[Trace]], dict[str, object], dict[int, str], bool]:
     """Each thread's runs, the initial values, the machine's address names, and whether the
     runs lack dependencies the model may read."""
-    if test.arch == "AArch64" and text is not None:
-        per_thread, inits, layout = machine_runs(text, test, spec)
+    if test.arch in ("AArch64", "X86_64") and text is not None:
+        runs = machine_runs if test.arch == "AArch64" else x86_machine_runs
+        per_thread, inits, layout = runs(text, test, spec)
         return per_thread, dict(inits), {a: n for n, a in layout.address.items()}, True
     sized = [i for th in test.threads for i in _walk(th.body) if isinstance(i, (Load, Store, Rmw)) and getattr(i, "size", None) is not None]
     if sized:

@@ -135,9 +135,10 @@ class _TableParser(ProgramTable[Item]):
     """The X86 cells; also records the locations named by operands with their offsets (for
     order of first appearance)."""
 
-    def __init__(self, text: str, start: int, end: int, path: str, arch: str) -> None:
+    def __init__(self, text: str, start: int, end: int, path: str, arch: str, arrays: frozenset[str] = frozenset()) -> None:
         super().__init__(text, TokenStream(text, tokenize(text, start, end, path, _TOKEN, " in the program"), path), path)
         self.arch = arch
+        self.arrays = arrays  # an array's name in an operand is its first cell's address
         self.names: list[tuple[int, str]] = []
 
     def expect_cell_end(self) -> None:
@@ -231,8 +232,9 @@ class _TableParser(ProgramTable[Item]):
         raise self.ts.error(t, f"expected a number or a location name after '$', found {t.text!r}")
 
     def location(self, t: Token) -> LocAddr:
-        self.names.append((t.offset, t.text))
-        return LocAddr(t.text)
+        name = f"{t.text}[0]" if t.text in self.arrays else t.text
+        self.names.append((t.offset, name))
+        return LocAddr(name)
 
     def intel_operand(self) -> Operand:
         ts = self.ts
@@ -334,9 +336,20 @@ def parse_x86(text: str, path: str) -> Litmus:
     refuse_extensions(src, path, info)
     init = parse_init(src, init_at, path, norm)
     tail_at = find_tail(src, init.end)
-    table = _TableParser(src, init.end, tail_at, path, arch)
+    table = _TableParser(src, init.end, tail_at, path, arch, frozenset(a for a, _ in init.arrays))
     columns = table.parse()
     tail = parse_tail(src, tail_at, path, norm, dict(init.arrays))
     threads = [lower_thread(arch, f"P{tid}", items) for tid, items in enumerate(columns)]
     names = [n for _, n in sorted(table.names)]
     return assemble(arch, name, path, src, init_at, init, tail, threads, info, text, names, 32 if arch == "X86" else 64)
+
+
+def program_items(text: str, path: str) -> list[list[Item]]:
+    """The program table's parsed cells, one list of items per thread (syntax only: what the
+    test oracle's own machine executes)."""
+    src = blank_comments(text, path)
+    arch, _, after_header = header(src, path)
+    norm: RegNormalizer = _norm_x86 if arch == "X86" else _norm_x86_64
+    init_at, _ = skip_preamble(src, after_header, path)
+    init = parse_init(src, init_at, path, norm)
+    return _TableParser(src, init.end, find_tail(src, init.end), path, arch, frozenset(a for a, _ in init.arrays)).parse()

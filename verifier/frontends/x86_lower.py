@@ -53,6 +53,12 @@ from verifier.program.ast import (
 )
 
 FLAGS: Final = Flags(Reg("%SF"), Reg("%ZF"), Reg("%CF"), Reg("%OF"))
+
+
+def _sub_flags(a: Expr, b: Expr, w: int) -> tuple[Expr, Flags]:
+    """`a - b` and x86's flags: CF is the borrow (`a < b` unsigned), the inverse of Arm's C."""
+    r, f = sub_flags(a, b, w)
+    return r, Flags(f.n, f.z, UnOp("!", f.c), f.v)
 TMP: Final = "%t"  # holds a memory operand's value for one instruction
 END: Final = "%end"  # the label `ret` jumps to, placed after the thread's last instruction
 
@@ -273,7 +279,7 @@ class _Lowering:
             w = self.size(ins)
             left, right = self.read(ops[0], w, pos), self.read(ops[1], w, pos)
             if mn == "cmp":
-                self.set_flags(sub_flags(left, right, w)[1], pos)
+                self.set_flags(_sub_flags(left, right, w)[1], pos)
             else:
                 self.set_flags(logic_flags(BinOp("&", left, right), w), pos)
         elif mn in SETCC:
@@ -352,7 +358,7 @@ class _Lowering:
             self.out.append(Assign("%cmp", expected, pos))
             cond = BinOp("==", Old(), Reg("%cmp"))
             self.out.append(Rmw(TMP, dst.addr, r, Old(), "locked", pos, cond=cond, size=w))
-            self.set_flags(sub_flags(Reg("%cmp"), Reg(TMP), w)[1], pos)
+            self.set_flags(_sub_flags(Reg("%cmp"), Reg(TMP), w)[1], pos)
             self.write_reg(acc, Reg(TMP), w, pos)
         elif ins.mnemonic == "cmpxchg":
             # Without LOCK the read and the write are separate accesses, and the write
@@ -360,7 +366,7 @@ class _Lowering:
             self.out.append(Load(TMP, dst.addr, "plain", pos, size=w))
             same = BinOp("==", Reg(TMP), expected)
             self.out.append(Store(dst.addr, Ite(same, r, Reg(TMP)), "plain", pos, size=w))
-            self.set_flags(sub_flags(expected, Reg(TMP), w)[1], pos)
+            self.set_flags(_sub_flags(expected, Reg(TMP), w)[1], pos)
             self.write_reg(acc, Reg(TMP), w, pos)
         else:
             if self.flags:
@@ -392,7 +398,7 @@ class _Lowering:
             if mn == "add":
                 return add_flags(x, y, w)
             if mn == "sub":
-                return sub_flags(x, y, w)
+                return _sub_flags(x, y, w)
             r = BinOp(BINARY[mn], x, y)
             return r, logic_flags(r, w)
 
@@ -404,8 +410,8 @@ class _Lowering:
 
         def flags_of(x: Expr, _: Expr) -> tuple[Expr, Flags]:
             if mn in ("inc", "dec"):
-                return (add_flags if mn == "inc" else sub_flags)(x, Const(1), w)
-            return sub_flags(Const(0), x, w)  # neg: CF is set unless the operand is 0
+                return (add_flags if mn == "inc" else _sub_flags)(x, Const(1), w)
+            return _sub_flags(Const(0), x, w)  # neg: CF is set unless the operand is 0
 
         if mn == "not":
             self.modify(ins, lambda x: BinOp("-", Const(ones(w)), x), None, w)
