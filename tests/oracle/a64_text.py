@@ -11,8 +11,10 @@ text through the front end.  Only the text and its parsed syntax are shared.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from itertools import product
+from typing import Protocol
 
 from hypothesis import strategies as st
 
@@ -22,6 +24,7 @@ from tests.oracle.machine import Layout, Runner
 from tests.oracle.traces import MAX_DOMAIN, Ptr, Trace
 from verifier.analyses.registry import ModelSpec, all_tags
 from verifier.errors import Pos
+from verifier.events.mapping import Mapping as Table
 from verifier.frontends.aarch64 import program_items
 from verifier.program.ast import ArrayObs, Litmus, MemObs, RegObs, observed_of
 from verifier.program.types import INT, int_type
@@ -225,10 +228,15 @@ def _pointer(test: Litmus, o: object) -> bool:
     return loc is not None and (loc.ctype or "").endswith("*")
 
 
-def machine_runs(text: str, test: Litmus, spec: ModelSpec) -> tuple[list[list[Trace]], dict[str, int], Layout]:
-    """Every run of each thread on the machine (reads over the closed value domain), the
-    locations' initial values and the layout."""
-    items = program_items(text, test.path)
+class _Runs(Protocol):
+    def run(self, items: list, regs: dict[str, int]) -> Iterator[tuple[Trace, dict[str, int]]]: ...  # type: ignore[type-arg]
+
+
+def closed_runs(
+    items: list[list[object]], test: Litmus, spec: ModelSpec, runner: Callable[[Table, Layout, dict[str, frozenset[int]]], _Runs]
+) -> tuple[list[list[Trace]], dict[str, int], Layout]:
+    """Every run of each thread's `items` on a machine (`runner(table, layout, domains)`),
+    reads over the closed value domain; the locations' initial values; the layout."""
     mapping = spec.mapping_for(test.arch, Pos(test.path, 1, 1))
     layout = _layout(test)
     inits: dict[str, int] = {}
@@ -248,8 +256,8 @@ def machine_runs(text: str, test: Litmus, spec: ModelSpec) -> tuple[list[list[Tr
 
     domains = {n: frozenset({v}) for n, v in inits.items()}
     for _ in range(8):
-        runner = Runner(mapping, layout, domains)
-        per_thread = [[_finish(t, r) for t, r in runner.run(items[tid], regs_of(tid))] for tid in range(len(items))]
+        machine = runner(mapping, layout, domains)
+        per_thread = [[_finish(t, r) for t, r in machine.run(items[tid], regs_of(tid))] for tid in range(len(items))]
         new = {n: set(vs) for n, vs in domains.items()}
         for traces in per_thread:
             for tr in traces:
@@ -265,9 +273,12 @@ def machine_runs(text: str, test: Litmus, spec: ModelSpec) -> tuple[list[list[Tr
     return per_thread, inits, layout
 
 
-def reference_states(text: str, test: Litmus, spec: ModelSpec) -> tuple[frozenset[tuple[tuple[str, str], ...]], str]:
-    """Every final state (as `Verdict.states` prints them) and the observation."""
-    per_thread, inits, layout = machine_runs(text, test, spec)
+def final_states(
+    runs: tuple[list[list[Trace]], dict[str, int], Layout], test: Litmus, spec: ModelSpec
+) -> tuple[frozenset[tuple[tuple[str, str], ...]], str]:
+    """Every final state of the runs under the model (as `Verdict.states` prints them) and
+    the observation."""
+    per_thread, inits, layout = runs
     addr_of = {a: n for n, a in layout.address.items()}
     observed = observed_of(test)
     models = (*spec.prelude, spec.cat)
@@ -275,7 +286,7 @@ def reference_states(text: str, test: Litmus, spec: ModelSpec) -> tuple[frozense
     found: dict[tuple[tuple[str, str], ...], bool] = {}
     for combo in product(*per_thread):
         cand = Candidate(list(combo), [t.tid for t in test.threads], dict(inits))  # type: ignore[arg-type]
-        cand.dependent = None  # sc reads no dependency relation
+        cand.dependent = None  # sc and x86-tso read no dependency relation
         rf_choices = cand.rf_choices()
         if rf_choices is None:
             continue
@@ -289,6 +300,16 @@ def reference_states(text: str, test: Litmus, spec: ModelSpec) -> tuple[frozense
                     found[state] = holds(test.condition.prop, lambda o, value=value: _typed(test, o, value(o)))
                     break
     return frozenset(found), observation(found.values())
+
+
+def machine_runs(text: str, test: Litmus, spec: ModelSpec) -> tuple[list[list[Trace]], dict[str, int], Layout]:
+    """Every run of each thread on the AArch64 machine, the initial values and the layout."""
+    return closed_runs(program_items(text, test.path), test, spec, Runner)  # type: ignore[arg-type]
+
+
+def reference_states(text: str, test: Litmus, spec: ModelSpec) -> tuple[frozenset[tuple[tuple[str, str], ...]], str]:
+    """Every final state (as `Verdict.states` prints them) and the observation."""
+    return final_states(machine_runs(text, test, spec), test, spec)
 
 
 def _finish(trace: Trace, regs: dict[str, int]) -> Trace:

@@ -12,21 +12,17 @@ the front end.  Only the text and its parsed syntax are shared.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from itertools import product
+from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
-from tests.oracle.a64_text import _layout, _pattern, _show, _typed
-from tests.oracle.cat_eval import Unsupported
-from tests.oracle.enumerate import Candidate, holds, observation
+from tests.oracle.a64_text import closed_runs, final_states
 from tests.oracle.machine import Layout
-from tests.oracle.traces import MAX_DOMAIN, Trace
+from tests.oracle.traces import Trace
 from tests.oracle.x86_machine import X86Runner
-from verifier.analyses.registry import ModelSpec, all_tags
-from verifier.errors import Pos
+from verifier.analyses.registry import ModelSpec
 from verifier.frontends.x86 import program_items
-from verifier.program.ast import Litmus, observed_of
+from verifier.program.ast import Litmus
 from verifier.program.types import int_type
 
 TYPES = {8: ("int8_t", "uint8_t"), 16: ("int16_t", "uint16_t"), 32: ("int", "uint32_t"), 64: ("int64_t", "uint64_t")}
@@ -184,65 +180,10 @@ def _operand(draw: st.DrawFn, loc: Loc, code: list[str]) -> str:
 
 
 def machine_runs(text: str, test: Litmus, spec: ModelSpec) -> tuple[list[list[Trace]], dict[str, int], Layout]:
-    """Every run of each thread on the machine (reads over the closed value domain), the
-    locations' initial values and the layout."""
-    items = program_items(text, test.path)
-    mapping = spec.mapping_for(test.arch, Pos(test.path, 1, 1))
-    layout = _layout(test)
-    inits: dict[str, int] = {}
-    for loc in test.locations:
-        v = loc.init
-        inits[loc.name] = (_pattern(test, loc.name, v.value, layout) if hasattr(v, "value")  # type: ignore[union-attr]
-                           else layout.address[v.name])  # type: ignore[union-attr]
-
-    def regs_of(tid: int) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for reg, e in test.threads[tid].reg_init:
-            name = getattr(e, "name", None)
-            out[reg] = layout.address[name] if name is not None else e.value % (1 << 64)  # type: ignore[union-attr]
-        return out
-
-    domains = {n: frozenset({v}) for n, v in inits.items()}
-    for _ in range(8):
-        runner = X86Runner(mapping, layout, domains)
-        per_thread = [[replace(t, env=dict(r)) for t, r in runner.run(items[tid], regs_of(tid))]
-                      for tid in range(len(items))]
-        new = {n: set(vs) for n, vs in domains.items()}
-        for traces in per_thread:
-            for tr in traces:
-                for e in tr.events:
-                    if e.kind == "W" and e.loc is not None:
-                        new[e.loc].add(e.value)  # type: ignore[arg-type]
-        fixed = {n: frozenset(vs) for n, vs in new.items()}
-        if any(len(vs) > MAX_DOMAIN for vs in fixed.values()):
-            raise Unsupported("value domain too large")
-        if fixed == domains:
-            break
-        domains = fixed
-    return per_thread, inits, layout
+    """Every run of each thread on the X86_64 machine, the initial values and the layout."""
+    return closed_runs(program_items(text, test.path), test, spec, X86Runner)  # type: ignore[arg-type]
 
 
 def reference_states(text: str, test: Litmus, spec: ModelSpec) -> tuple[frozenset[tuple[tuple[str, str], ...]], str]:
     """Every final state (as `Verdict.states` prints them) and the observation."""
-    per_thread, inits, layout = machine_runs(text, test, spec)
-    addr_of = {a: n for n, a in layout.address.items()}
-    observed = observed_of(test)
-    models = (*spec.prelude, spec.cat)
-    tags = all_tags()
-    found: dict[tuple[tuple[str, str], ...], bool] = {}
-    for combo in product(*per_thread):
-        cand = Candidate(list(combo), [t.tid for t in test.threads], dict(inits))  # type: ignore[arg-type]
-        cand.dependent = None  # sc and x86-tso read no dependency relation
-        rf_choices = cand.rf_choices()
-        if rf_choices is None:
-            continue
-        for co in cand.co_orders():
-            value = cand.observer(co)
-            state = tuple((str(o), _show(test, o, value, addr_of, layout)) for o in observed)
-            if state in found:
-                continue
-            for rf in product(*rf_choices):
-                if cand.allowed(models, frozenset(rf), co, tags):
-                    found[state] = holds(test.condition.prop, lambda o, value=value: _typed(test, o, value(o)))
-                    break
-    return frozenset(found), observation(found.values())
+    return final_states(machine_runs(text, test, spec), test, spec)
