@@ -51,9 +51,8 @@ VALUES = (0, 1, 2, -1, 127, 128, 255, -128, 32767, -32768, 65535, 2147483647, -2
 CONDS = ("EQ", "NE", "CS", "CC", "MI", "PL", "VS", "VC", "HI", "LS", "GE", "LT", "GT", "LE")
 
 
-@st.composite
-def programs(draw: st.DrawFn) -> str:
-    """A two-thread AArch64 test as text."""
+def locations(draw: st.DrawFn) -> tuple[list[Loc], list[str]]:
+    """A scalar `x` and a 3-cell array `t`, each of a random C type, and their init items."""
     locs = [Loc("x", draw(st.sampled_from(TYPES[draw(st.sampled_from((8, 16, 32, 64)))])), None)]
     size = draw(st.sampled_from((8, 16, 32, 64)))
     locs.append(Loc("t", draw(st.sampled_from(TYPES[size])), 3))
@@ -64,6 +63,13 @@ def programs(draw: st.DrawFn) -> str:
         else:
             vals = ",".join(str(draw(st.sampled_from(VALUES))) for _ in range(loc.cells))
             init_items.append(f"{loc.ctype} {loc.name}[{loc.cells}] = {{{vals}}};")
+    return locs, init_items
+
+
+@st.composite
+def programs(draw: st.DrawFn) -> str:
+    """A two-thread AArch64 test as text."""
+    locs, init_items = locations(draw)
     pointer = draw(st.booleans())
     if pointer:  # a pointer to x, read and followed by P0, maybe rewritten by P1
         init_items.append("uint64_t *p = x;")

@@ -12,20 +12,16 @@ the front end.  Only the text and its parsed syntax are shared.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from hypothesis import strategies as st
 
-from tests.oracle.a64_text import closed_runs, final_states
+from tests.oracle.a64_text import VALUES, Loc, closed_runs, final_states, locations
 from tests.oracle.machine import Layout
 from tests.oracle.traces import Trace
 from tests.oracle.x86_machine import X86Runner
 from verifier.analyses.registry import ModelSpec
 from verifier.frontends.x86 import program_items
 from verifier.program.ast import Litmus
-from verifier.program.types import int_type
 
-TYPES = {8: ("int8_t", "uint8_t"), 16: ("int16_t", "uint16_t"), 32: ("int", "uint32_t"), 64: ("int64_t", "uint64_t")}
 SUFFIX = {8: "b", 16: "w", 32: "l", 64: "q"}
 REGS = {
     8: ("%al", "%bl", "%cl", "%dl"),
@@ -34,22 +30,7 @@ REGS = {
     64: ("%rax", "%rbx", "%rcx", "%rdx"),
 }
 IMMS = (0, 1, -1, 2, 127, -128, 255, 32767, -32768, 65535, 0x7FFFFFFF, -0x80000000)
-VALUES = (0, 1, 2, -1, 127, 128, 255, -128, 32767, -32768, 65535, 2147483647, -2147483648, 4294967295,
-          0x100000002, -(1 << 63))
 CONDS = ("e", "ne", "l", "ge", "g", "le", "b", "ae", "a", "be", "s", "ns", "o", "no")
-
-
-@dataclass(frozen=True)
-class Loc:
-    name: str
-    ctype: str
-    cells: int | None
-
-    @property
-    def size(self) -> int:
-        t = int_type(self.ctype)
-        assert t is not None
-        return t.bits
 
 
 def _imm(draw: st.DrawFn, w: int) -> int:
@@ -61,16 +42,7 @@ def _imm(draw: st.DrawFn, w: int) -> int:
 @st.composite
 def programs(draw: st.DrawFn) -> str:
     """A two-thread X86_64 test as text."""
-    locs = [Loc("x", draw(st.sampled_from(TYPES[draw(st.sampled_from((8, 16, 32, 64)))])), None)]
-    size = draw(st.sampled_from((8, 16, 32, 64)))
-    locs.append(Loc("t", draw(st.sampled_from(TYPES[size])), 3))
-    init = []
-    for loc in locs:
-        if loc.cells is None:
-            init.append(f"{loc.ctype} {loc.name} = {draw(st.sampled_from(VALUES))};")
-        else:
-            vals = ",".join(str(draw(st.sampled_from(VALUES))) for _ in range(loc.cells))
-            init.append(f"{loc.ctype} {loc.name}[{loc.cells}] = {{{vals}}};")
+    locs, init = locations(draw)
     rows: list[list[str]] = []
     observed: list[str] = []
     reads = [0, 0]  # reads, RMWs
