@@ -440,6 +440,8 @@ class ThreadParser:
 
     def number(self, t: Token) -> int:
         s = t.text.rstrip("uUlL")
+        if len(s) > 40:  # past 128 bits, before Python's int conversion limit meets it
+            raise self.cur.error(t, f"a number of {len(s)} digits: at most 128 bits are accepted")
         if s[:2] in ("0x", "0X"):
             return int(s, 16)
         if len(s) > 1 and s[0] == "0":

@@ -96,6 +96,11 @@ _TOKEN = re.compile(
 )
 
 
+# A literal past 128 bits (39 decimal digits, 32 hexadecimal) is refused at its position,
+# before Python's int conversion limit (4300 digits) or the solver could meet it.
+_HUGE_NUMBER = re.compile(r"0[xX][0-9a-fA-F]{33,}|\d{40,}")
+
+
 def tokenize(
     text: str, start: int, end: int, path: str, pattern: re.Pattern[str] = _TOKEN, where: str = ""
 ) -> list[Token]:
@@ -109,6 +114,11 @@ def tokenize(
             raise InputError(pos_of(text, i, path), f"unexpected character {text[i]!r}{where}")
         kind = m.lastgroup or ""
         if kind != "ws":
+            big = _HUGE_NUMBER.search(m.group())
+            if big:
+                digits = len(big.group()) - (2 if big.group()[:2] in ("0x", "0X") else 0)
+                raise InputError(pos_of(text, i + big.start(), path),
+                                 f"a number of {digits} digits: at most 128 bits are accepted")
             toks.append(Token(kind, m.group(), i))
         i = m.end()
     toks.append(Token("eof", "", end))

@@ -64,11 +64,15 @@ def find_tail(text: str, start: int) -> int:
     return m.start(1) if m else len(text)
 
 
+MAX_DEPTH = 200
+
+
 class _Parser:
     def __init__(self, ts: TokenStream, norm: RegNormalizer, arrays: Arrays) -> None:
         self.ts = ts
         self.norm = norm
         self.arrays = arrays
+        self.depth = 0  # open parentheses and negations: bounded, not Python's stack
 
     # ----- values and locations
 
@@ -152,12 +156,19 @@ class _Parser:
 
     def unary(self) -> Prop:
         ts = self.ts
-        if ts.accept("~") or ts.accept("not"):
-            return PNot(self.unary())
-        if ts.accept("("):
-            p = self.prop()
-            ts.expect(")")
-            return p
+        if ts.at("~") or ts.at("not") or ts.at("("):
+            if self.depth >= MAX_DEPTH:
+                raise ts.error(ts.peek(), f"the condition is nested too deeply (more than {MAX_DEPTH} levels)")
+            self.depth += 1
+            try:
+                if ts.accept("~") or ts.accept("not"):
+                    return PNot(self.unary())
+                ts.expect("(")
+                p = self.prop()
+                ts.expect(")")
+                return p
+            finally:
+                self.depth -= 1
         if ts.accept("true"):
             return PTrue()
         if ts.accept("false"):

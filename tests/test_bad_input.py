@@ -1,0 +1,53 @@
+"""Bad input that once escaped as a traceback (issue 13's reproducers): each is now a
+positioned error, `file:line:col: what is wrong`, exit 2.
+
+Depth: a condition nested past MAX_DEPTH levels (parentheses, negations) is refused at the
+token that goes too deep, instead of a RecursionError.  Size: a literal past 128 bits is
+refused at its position, before Python's int conversion limit (4,300 digits) meets it.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from verifier.cli.main import main
+
+DEEP = 1000
+HUGE = "9" * 5000
+
+CASES = {
+    "x86-parentheses": ("X86 T\n{ x=0; }\n P0 ;\n MOV [x],$1 ;\nexists " + "(" * DEEP + "x=1" + ")" * DEEP + "\n",
+                        r"5:\d+: the condition is nested too deeply"),
+    "aarch64-negations": ("AArch64 T\n{ 0:X1=x; }\n P0 ;\n LDR W0,[X1] ;\nexists " + "~" * DEEP + "(0:X0=1)\n",
+                          r"5:\d+: the condition is nested too deeply"),
+    "condition-number": ("X86 T\n{ x=0; }\n P0 ;\n MOV [x],$1 ;\nexists (x=" + HUGE + ")\n",
+                         r"5:11: a number of 5000 digits"),
+    "x86-immediate": ("X86 T\n{ x=0; }\n P0 ;\n MOV [x],$" + HUGE + " ;\nexists (x=1)\n",
+                      r"4:11: a number of 5000 digits"),
+    "thread-id": ("X86 T\n{ x=0; }\n P0 ;\n MOV [x],$1 ;\nexists (" + HUGE + ":EAX=1)\n",
+                  r"5:9: a number of 5000 digits"),
+    "hex-init": ("AArch64 T\n{ x=0x" + "f" * 40 + "; }\n P0 ;\n NOP ;\nexists (x=1)\n",
+                 r"2:5: a number of 40 digits"),
+    "c-constant": ("C T\n{ x=0; }\nP0(int *x) { WRITE_ONCE(*x, " + HUGE + "); }\nexists (x=1)\n",
+                   r"3:29: a number of 5000 digits"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_bad_input_is_a_positioned_error(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text, want = CASES[name]
+    path = tmp_path / f"{name}.litmus"
+    path.write_text(text)
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "internal error" not in err
+    assert re.search(re.escape(str(path)) + ":" + want, err), err
+
+
+def test_a_number_of_128_bits_is_accepted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "ok.litmus"
+    path.write_text("X86 T\n{ x=0; }\n P0 ;\n MOV [x],$1 ;\nexists (x=" + "9" * 39 + ")\n")
+    assert main(["check", str(path)]) in (0, 1)
