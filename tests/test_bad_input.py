@@ -31,6 +31,13 @@ CASES = {
                   r"5:9: a number of 5000 digits"),
     "hex-init": ("AArch64 T\n{ x=0x" + "f" * 40 + "; }\n P0 ;\n NOP ;\nexists (x=1)\n",
                  r"2:5: a number of 40 digits"),
+    # herd7 refuses these too ("initialized more than once"); the last one used to win
+    "duplicate-location": ("AArch64 T\n{ x=1; x=2; 0:X1=x; }\n P0 ;\n LDR W0,[X1] ;\nexists (0:X0=1)\n",
+                           r"2:8: location x is initialised more than once"),
+    "duplicate-register": ("AArch64 T\n{ 0:X1=x; 0:X1=y; }\n P0 ;\n LDR W0,[X1] ;\nexists (0:X0=1)\n",
+                           r"2:13: register 0:X1 is initialised more than once"),
+    "duplicate-cell": ("AArch64 T\n{ int t[2]={1,2}; t=3; }\n P0 ;\n NOP ;\nexists (0:X0=1)\n",
+                       r"2:\d+: location t\S* is initialised more than once"),
     "c-constant": ("C T\n{ x=0; }\nP0(int *x) { WRITE_ONCE(*x, " + HUGE + "); }\nexists (x=1)\n",
                    r"3:29: a number of 5000 digits"),
 }
@@ -51,3 +58,12 @@ def test_a_number_of_128_bits_is_accepted(tmp_path: Path, capsys: pytest.Capture
     path = tmp_path / "ok.litmus"
     path.write_text("X86 T\n{ x=0; }\n P0 ;\n MOV [x],$1 ;\nexists (x=" + "9" * 39 + ")\n")
     assert main(["check", str(path)]) in (0, 1)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "abc"])
+@pytest.mark.parametrize("command", ["check", "batch", "compare"])
+def test_timeout_must_be_finite_and_non_negative(command: str, value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as e:
+        main([command, "litmus/classic/C-SB.litmus", "--timeout", value])
+    assert e.value.code == 2
+    assert "--timeout" in capsys.readouterr().err

@@ -20,6 +20,7 @@ from typing import IO
 from verifier.analyses.registry import ModelSpec, resolve_model
 from verifier.batch.discover import discover
 from verifier.batch.run import default_workers, execute, key_of, plan, read_rows
+from verifier.cli.options import seconds
 from verifier.errors import InputError, UsageError
 from verifier.reports.dot import picture_stem, write_dot
 from verifier.reports.herd import herd_block
@@ -38,7 +39,7 @@ def add_parser(sub: argparse._SubParsersAction, model_help: str) -> None:  # typ
     b.add_argument("-j", "--jobs", type=int, default=None, metavar="N", help="worker processes (default: one per core)")
     b.add_argument("--unroll", type=int, default=None, metavar="N",
                    help="times a backward jump may be taken (herd7's -unroll; default 2)")
-    b.add_argument("--timeout", type=float, default=120.0, metavar="S",
+    b.add_argument("--timeout", type=seconds, default=120.0, metavar="S",
                    help="wall-clock seconds per (file, model); Unknown past it (default 120; 0: none)")
     b.add_argument("--memory", type=int, default=2048, metavar="MB",
                    help="address-space cap per worker; Unknown past it (default 2048; 0: none)")

@@ -15,6 +15,7 @@ from typing import Any
 from verifier.batch.discover import discover
 from verifier.batch.run import default_workers, execute, plan
 from verifier.cli.batch import EXIT_BAD_INPUT, exit_status, models_of
+from verifier.cli.options import seconds
 from verifier.errors import UsageError
 from verifier.reports.rows import Row
 
@@ -29,7 +30,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     c.add_argument("--models", default="sc,x86-tso,armv8", help="comma-separated models (default sc,x86-tso,armv8)")
     c.add_argument("--target", default=None, help="with a .cat file: how C tests compile (a kernel-c.tbl column)")
     c.add_argument("-j", "--jobs", type=int, default=None, metavar="N", help="worker processes (default: one per core)")
-    c.add_argument("--timeout", type=float, default=120.0, metavar="S", help="seconds per (file, model); 0: none")
+    c.add_argument("--timeout", type=seconds, default=120.0, metavar="S", help="seconds per (file, model); 0: none")
     c.add_argument("--json", action="store_true", help="the table as one JSON object")
 
 

@@ -16,6 +16,7 @@ from verifier.analyses.knobs import Knob, Menu, load_menu, read_costs
 from verifier.analyses.registry import ModelSpec
 from verifier.analyses.synth import Synthesis, synthesize, unreachable
 from verifier.cli.batch import models_of
+from verifier.cli.options import seconds
 from verifier.errors import InputError, UsageError
 from verifier.frontends import is_yaml_path, parse_file, parse_text
 from verifier.program.ast import Litmus
@@ -42,14 +43,14 @@ def add_parsers(sub: argparse._SubParsersAction, model_help: str) -> None:  # ty
     f.add_argument("--write", metavar="DIR", help="write the fenced test(s) there, in the input's dialect, "
                                                   "each checked again from scratch")
     f.add_argument("--json", action="store_true", help="one JSON object per (file, model)")
-    f.add_argument("--timeout", type=float, default=300.0, metavar="S", help="seconds per (file, model) (default 300)")
+    f.add_argument("--timeout", type=seconds, default=300.0, metavar="S", help="seconds per (file, model) (default 300)")
     e = sub.add_parser("explain", help="which ordering sources an unreachable outcome needs, which are redundant, "
                                        "which could be weaker")
     e.add_argument("files", nargs="+", metavar="FILE")
     e.add_argument("--model", required=True, help=model_help)
     e.add_argument("--target", default=None, help="with a .cat file: how C tests compile (C, x86-64 or arm64)")
     e.add_argument("--json", action="store_true", help="one JSON object per (file, model)")
-    e.add_argument("--timeout", type=float, default=300.0, metavar="S", help="seconds per (file, model) (default 300)")
+    e.add_argument("--timeout", type=seconds, default=300.0, metavar="S", help="seconds per (file, model) (default 300)")
 
 
 def run_fences(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ from pathlib import Path
 from verifier.analyses.check import Verdict, check
 from verifier.analyses.registry import model_names
 from verifier.cli import batch, compare, fences
+from verifier.cli.options import seconds
 from verifier.errors import InputError, UsageError
 from verifier.frontends import parse_file
 from verifier.reports.dot import picture_stem, write_dot
@@ -40,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
                         "(a column of encodings/kernel-c.tbl: C, x86-64 or arm64)")
     c.add_argument("--states", action="store_true", help="list every reachable final state")
     c.add_argument("--json", action="store_true", help="one JSON object per (file, model) on stdout")
-    c.add_argument("--timeout", type=float, default=None, metavar="S", help="seconds per (file, model); Unknown past it")
+    c.add_argument("--timeout", type=seconds, default=None, metavar="S", help="seconds per (file, model); Unknown past it")
     c.add_argument("--unroll", type=_bound, default=None, metavar="N",
                    help="times a backward jump may be taken (herd7's -unroll; default 2; a test's Unroll=N wins)")
     c.add_argument("--dot", metavar="FILE",

@@ -90,6 +90,8 @@ def parse_init(text: str, start: int, path: str, norm: RegNormalizer = identity_
                 raise ts.error(t, f"bad thread number {t.text!r}")
             tid = int(t.text.lstrip("P"))
             reg = norm(tid, r.text, ts.pos(r))
+            if any(x == tid and y == reg for x, y, _ in registers):
+                raise ts.error(r, f"register {tid}:{r.text} is initialised more than once")  # herd7 refuses it too
             value: Expr = Const(0)
             if ts.accept("="):
                 value = _init_value(ts)
@@ -104,11 +106,14 @@ def parse_init(text: str, start: int, path: str, norm: RegNormalizer = identity_
             if bracket:
                 ts.expect("]")
             if ts.at("["):
+                if n.text in memory or n.text in arrays:
+                    raise ts.error(n, f"location {n.text} is initialised more than once")
                 cells = _array(ts, n, ctype)
                 arrays[n.text] = len(cells)
                 for cell, v in cells:
-                    if cell not in memory:
-                        order.append(cell)
+                    if cell in memory:
+                        raise ts.error(n, f"location {cell} is initialised more than once")
+                    order.append(cell)
                     memory[cell] = (v, ctype)
                 if ts.peek().kind != "eof":
                     ts.expect(";", "';' between init items")
@@ -116,8 +121,9 @@ def parse_init(text: str, start: int, path: str, norm: RegNormalizer = identity_
             value = Const(0)
             if ts.accept("="):
                 value = _init_value(ts)
-            if n.text not in memory:
-                order.append(n.text)
+            if n.text in memory or n.text in arrays:
+                raise ts.error(n, f"location {n.text} is initialised more than once")  # herd7 refuses it too
+            order.append(n.text)
             memory[n.text] = (value, ctype)
         if ts.peek().kind != "eof":
             ts.expect(";", "';' between init items")
