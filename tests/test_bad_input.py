@@ -67,3 +67,17 @@ def test_timeout_must_be_finite_and_non_negative(command: str, value: str, capsy
         main([command, "litmus/classic/C-SB.litmus", "--timeout", value])
     assert e.value.code == 2
     assert "--timeout" in capsys.readouterr().err
+
+
+def test_batch_reads_the_dialect_as_check_does(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A misspelt or NUL-prefixed header is an error row (exit 1), never a silent skip; a
+    first-line comment past 4 KB does not hide the header from batch."""
+    (tmp_path / "misspelt.litmus").write_text("X86_66 MP\n{ x=0; }\n P0 ;\n MOV [x],$1 ;\nexists (x=1)\n")
+    (tmp_path / "nul.litmus").write_text("\0X86 MP\n{ x=0; }\n P0 ;\n MOV [x],$1 ;\nexists (x=1)\n")
+    (tmp_path / "long.litmus").write_text("(* " + "c" * 5000 + " *) X86 L\n{ x=0; }\n P0 ;\n MOV [x],$1 ;\nexists (x=1)\n")
+    assert main(["batch", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "unknown litmus dialect 'X86_66'" in out
+    assert "unknown litmus dialect '\\x00X86'" in out
+    errors = out[out.index("errors:"):out.index("slowest:")]
+    assert "long.litmus" not in errors and "skipped" not in out
