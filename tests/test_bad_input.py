@@ -81,3 +81,23 @@ def test_batch_reads_the_dialect_as_check_does(tmp_path: Path, capsys: pytest.Ca
     assert "unknown litmus dialect '\\x00X86'" in out
     errors = out[out.index("errors:"):out.index("slowest:")]
     assert "long.litmus" not in errors and "skipped" not in out
+
+
+def test_discovery_cannot_hang(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A FIFO named like a test is an error row (never opened: opening blocks); symbolic
+    link loops are not followed, by a directory walk or by `**`; each real file is checked
+    once however many links reach it."""
+    import os
+
+    d = tmp_path / "sl" / "a"
+    d.mkdir(parents=True)
+    (d / "SB.litmus").write_text(Path("litmus/classic/C-SB.litmus").read_text())
+    (d / "loop").symlink_to("..")
+    (d / "loop2").symlink_to("../a")
+    (d / "alias.litmus").symlink_to("SB.litmus")
+    os.mkfifo(d / "p.litmus")
+    for target in (str(tmp_path / "sl"), str(tmp_path / "sl") + "/**/*.litmus"):
+        assert main(["batch", target]) == 1
+        out = capsys.readouterr().out
+        assert "p.litmus:1:1: cannot read: not a regular file" in out
+        assert "batch: 2 (file, model) pairs" in out, out  # SB once, and the FIFO

@@ -1,9 +1,17 @@
-"""Which files a batch checks: files, directories (recursively) and globs, in a stable order."""
+"""Which files a batch checks: files, directories (recursively) and globs, in a stable order.
+
+Discovery cannot hang: directories are walked without following symbolic links (a link
+loop is not entered; glob's own `**`, which follows them, is not used), each real file is
+taken once however many links reach it, and a FIFO, socket or device is listed like a file
+so that it gets its `cannot read` row (`frontends.read_text` never opens one).
+"""
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,10 +22,62 @@ SUFFIXES = (".litmus", ".litmus.yaml", ".litmus.yml")
 
 def _in_dir(d: Path) -> list[str]:
     found: list[str] = []
-    for root, dirs, files in os.walk(d):
+    for root, dirs, files in os.walk(d):  # symbolic links to directories are not followed
         dirs[:] = sorted(x for x in dirs if not x.startswith("."))
         found.extend(os.path.join(root, f) for f in sorted(files) if f.endswith(SUFFIXES))
     return found
+
+
+def _glob(pattern: str) -> list[str]:
+    """glob's matches, with `**` matched by our own walk (glob follows symbolic links to
+    directories under `**`, and a link loop never ends)."""
+    if "**" not in pattern:
+        return sorted(glob.glob(pattern))
+    parts = pattern.split("/")
+    fixed = next(i for i, x in enumerate(parts) if glob.has_magic(x))
+    base = "/".join(parts[:fixed]) or ("/" if pattern.startswith("/") else ".")
+    rx = re.compile(_translate(pattern))
+    out: list[str] = []
+    for root, dirs, files in os.walk(base):
+        dirs.sort()
+        for name in [*dirs, *sorted(files)]:
+            full = os.path.join(root, name)
+            rel = full[2:] if base == "." and full.startswith("./") else full
+            if rx.fullmatch(rel):
+                out.append(rel)
+    return out
+
+
+def _translate(pattern: str) -> str:
+    """A glob pattern as a regular expression: `**/` any number of folders, `*` and `?`
+    within one path component, `[...]` as fnmatch reads it."""
+    out = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:[^/]*/)*")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif pattern[i] == "[":
+            j = pattern.find("]", i + 1)
+            if j < 0:
+                out.append(re.escape(pattern[i]))
+                i += 1
+            else:
+                out.append(fnmatch.translate(pattern[i : j + 1])[4:-3])  # fnmatch's (?s:...)\Z
+                i = j + 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return "".join(out)
 
 
 def discover(paths: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -28,13 +88,13 @@ def discover(paths: Sequence[str]) -> tuple[list[str], list[str]]:
     files: list[str] = []
     missing: list[str] = []
     for p in paths:
-        if os.path.isfile(p):
-            found = [p]
+        if os.path.exists(p) and not os.path.isdir(p):
+            found = [p]  # a file, or a FIFO or device named directly: its row says what it is
         elif os.path.isdir(p):
             found = _in_dir(Path(p))
         elif glob.has_magic(p):
             found = []
-            for m in sorted(glob.glob(p, recursive=True)):
+            for m in _glob(p):
                 if os.path.isdir(m):
                     found.extend(_in_dir(Path(m)))
                 elif m.endswith(SUFFIXES):
@@ -44,4 +104,7 @@ def discover(paths: Sequence[str]) -> tuple[list[str], list[str]]:
         if not found:
             missing.append(p)
         files.extend(os.path.normpath(f) for f in found)
-    return list(dict.fromkeys(files)), missing
+    once: dict[str, str] = {}  # real path -> the first name that reached it
+    for f in files:
+        once.setdefault(os.path.realpath(f), f)
+    return list(once.values()), missing

@@ -69,6 +69,11 @@ def herd_dialect(text: str, path: str) -> str:
 
 
 def read_text(path: str) -> str:
+    """A test's text; a FIFO, socket or device is refused without being opened (opening a
+    FIFO blocks until someone writes to it)."""
+    if Path(path).exists() and not Path(path).is_file():
+        what = "a directory" if Path(path).is_dir() else "not a regular file (a FIFO, socket or device)"
+        raise InputError(Pos(path, 1, 1), f"cannot read: {what}")
     try:
         return Path(path).read_text()
     except UnicodeDecodeError:
