@@ -101,3 +101,29 @@ def test_discovery_cannot_hang(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, 
         out = capsys.readouterr().out
         assert "p.litmus:1:1: cannot read: not a regular file" in out
         assert "batch: 2 (file, model) pairs" in out, out  # SB once, and the FIFO
+
+
+MODELS = {
+    "invalid-utf8": (b"let a = po\n\xff\xfe acyclic a\n", r"2:1: not a text file \(invalid UTF-8\)"),
+    "nested": (("let a = " + "(" * DEEP + "po" + ")" * DEEP + "\nacyclic a\n").encode(),
+               r"1:\d+: the model is nested too deeply"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.parametrize("command", ["check", "batch"])
+def test_bad_model_is_a_positioned_error(name: str, command: str, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    data, want = MODELS[name]
+    cat = tmp_path / f"{name}.cat"
+    cat.write_bytes(data)
+    assert main([command, "litmus/classic/C-SB.litmus", "--model", str(cat)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and re.search(re.escape(str(cat)) + ":" + want, err), err
+
+
+def test_invalid_utf8_in_a_test_is_reported_where_it_is(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "u.litmus"
+    path.write_bytes(b"X86 T\n{ x=0; }\n P0 ;\n MOV [x],$1 ;\n(* \xff *)\nexists (x=1)\n")
+    assert main(["check", str(path)]) == 2
+    assert f"{path}:5:4: not a text file (invalid UTF-8)" in capsys.readouterr().err

@@ -40,3 +40,14 @@ class Unsupported(InputError):
 def unsupported(e: InputError) -> Unsupported:
     """The same message and position, marked as an unsupported construct."""
     return Unsupported(e.pos, e.message)
+
+
+def decode_utf8(data: bytes, path: str) -> str:
+    """A file's bytes as text with universal newlines (as `Path.read_text` reads it);
+    invalid UTF-8 is an error at the first bad byte's position."""
+    try:
+        return data.decode().replace("\r\n", "\n").replace("\r", "\n")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        raise InputError(Pos(path, line, col), "not a text file (invalid UTF-8)") from None

@@ -29,7 +29,7 @@ from verifier.cat.syntax import (
     Postfix,
     Stmt,
 )
-from verifier.errors import InputError, Pos
+from verifier.errors import InputError, Pos, decode_utf8
 
 _TOKEN = re.compile(
     r"""
@@ -92,10 +92,14 @@ def _tokenize(text: str, path: str) -> list[_Tok]:
     return toks
 
 
+MAX_DEPTH = 200
+
+
 class _Parser:
     def __init__(self, toks: list[_Tok]) -> None:
         self.toks = toks
         self.i = 0
+        self.depth = 0  # nested expressions: bounded here, not by Python's stack
 
     def peek(self, k: int = 0) -> _Tok:
         return self.toks[min(self.i + k, len(self.toks) - 1)]
@@ -203,6 +207,15 @@ class _Parser:
 
     def unary(self) -> CatExpr:
         t = self.peek()
+        if self.depth >= MAX_DEPTH:
+            raise InputError(t.pos, f"the model is nested too deeply (more than {MAX_DEPTH} levels)")
+        self.depth += 1
+        try:
+            return self._unary(t)
+        finally:
+            self.depth -= 1
+
+    def _unary(self, t: _Tok) -> CatExpr:
         if self.accept("~"):
             return Complement(self.unary(), t.pos)
         e = self.primary()
@@ -261,7 +274,7 @@ def load_model(path: Path, search: tuple[Path, ...] = ()) -> CatModel:
 
 
 def _load(path: Path, search: tuple[Path, ...], stack: tuple[Path, ...]) -> CatModel:
-    model = parse_model(path.read_text(), str(path))
+    model = parse_model(decode_utf8(path.read_bytes(), str(path)), str(path))
     stmts: list[Stmt] = []
     for s in model.stmts:
         if isinstance(s, Include):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from verifier.errors import InputError, Pos, Unsupported
+from verifier.errors import InputError, Pos, Unsupported, decode_utf8
 from verifier.frontends.common import blank_comments, header
 from verifier.program.ast import Litmus
 
@@ -74,10 +74,7 @@ def read_text(path: str) -> str:
     if Path(path).exists() and not Path(path).is_file():
         what = "a directory" if Path(path).is_dir() else "not a regular file (a FIFO, socket or device)"
         raise InputError(Pos(path, 1, 1), f"cannot read: {what}")
-    try:
-        return Path(path).read_text()
-    except UnicodeDecodeError:
-        raise InputError(Pos(path, 1, 1), "not a text file (invalid UTF-8)") from None
+    return decode_utf8(Path(path).read_bytes(), path)
 
 
 def parse_file(path: str) -> Litmus:
