@@ -38,6 +38,11 @@ CASES = {
                            r"2:13: register 0:X1 is initialised more than once"),
     "duplicate-cell": ("AArch64 T\n{ int t[2]={1,2}; t=3; }\n P0 ;\n NOP ;\nexists (0:X0=1)\n",
                        r"2:\d+: location t\S* is initialised more than once"),
+    # an immediate wider than its operand, as an assembler refuses it (herd7 kept $300 in %bl)
+    "x86-immediate-8": ("X86_64 T\n{ }\n P0 ;\n movb $300,%bl ;\nexists (0:rbx=44)\n",
+                        r"4:2: the immediate \$300 does not fit in 8 bits"),
+    "x86-immediate-32": ("X86_64 T\n{ }\n P0 ;\n movl $4294967296,%eax ;\nexists (0:rax=0)\n",
+                         r"4:2: the immediate \$4294967296 does not fit in 32 bits"),
     "c-constant": ("C T\n{ x=0; }\nP0(int *x) { WRITE_ONCE(*x, " + HUGE + "); }\nexists (x=1)\n",
                    r"3:29: a number of 5000 digits"),
 }

@@ -237,6 +237,9 @@ class _Lowering:
     def read(self, op: Operand, w: int, pos: Pos) -> Expr:
         """The value of a source operand at width `w`; a memory operand is loaded into TMP."""
         if isinstance(op, Imm):
+            if isinstance(op.value, Const) and not -(1 << (w - 1)) <= op.value.value < (1 << w):
+                # as an assembler says it; herd7 keeps $300 whole in an 8-bit register
+                raise InputError(pos, f"the immediate ${op.value.value} does not fit in {w} bits")
             return op.value if not isinstance(op.value, Const) else low(op.value, w)
         if isinstance(op, RegOp):
             return Reg(op.name) if w >= self.full else low(Reg(op.name), w)
