@@ -43,6 +43,13 @@ CASES = {
                         r"4:2: the immediate \$300 does not fit in 8 bits"),
     "x86-immediate-32": ("X86_64 T\n{ }\n P0 ;\n movl $4294967296,%eax ;\nexists (0:rax=0)\n",
                          r"4:2: the immediate \$4294967296 does not fit in 32 bits"),
+    # C's undefined constant arithmetic (the solver would pick an arbitrary value)
+    "c-division-by-zero": ("C T\n{ x=0; }\nP0(int *x) { WRITE_ONCE(*x, 1/0); }\nexists (x=1)\n",
+                           r"3:30: '/' by zero is undefined in C"),
+    "c-remainder-by-zero": ("C T\n{ x=0; }\nP0(int *x) { int r0 = 5; r0 %= 0; WRITE_ONCE(*x, r0); }\nexists (x=1)\n",
+                            r"3:\d+: '%' by zero is undefined in C"),
+    "c-wide-shift": ("C T\n{ x=0; }\nP0(int *x) { WRITE_ONCE(*x, 1 << 100); }\nexists (x=1)\n",
+                     r"3:31: a shift by 100 is undefined in C"),
     "c-constant": ("C T\n{ x=0; }\nP0(int *x) { WRITE_ONCE(*x, " + HUGE + "); }\nexists (x=1)\n",
                    r"3:29: a number of 5000 digits"),
 }

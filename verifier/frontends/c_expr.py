@@ -277,7 +277,9 @@ class ThreadParser:
                 else:  # `r op= e`, `r++`, `r--` on a register
                     old = self.name(t)
                     right = self.expr() if nxt.text in _COMPOUND else ONE
-                    self.assign(t, BinOp(_COMPOUND.get(nxt.text) or nxt.text[0], old, right))
+                    op = _COMPOUND.get(nxt.text) or nxt.text[0]
+                    self.defined(nxt, op, right)
+                    self.assign(t, BinOp(op, old, right))
                 self.end_statement()
                 return
             if nxt.text == "(":
@@ -386,8 +388,19 @@ class ThreadParser:
                 right = self.pure(lambda: self.binary(level + 1), op)
             else:
                 right = self.binary(level + 1)
+            self.defined(op, op.text, right)
             left = BinOp(op.text, left, right)
         return left
+
+    def defined(self, at: Token, op: str, right: Expr) -> None:
+        """Constant operands C leaves undefined are errors where they are written: a division
+        or remainder by 0, a shift by a negative amount or by 64 or more."""
+        if not isinstance(right, Const):
+            return
+        if op in ("/", "%") and right.value == 0:
+            raise self.cur.error(at, f"'{op}' by zero is undefined in C")
+        if op in ("<<", ">>") and not 0 <= right.value < 64:
+            raise self.cur.error(at, f"a shift by {right.value} is undefined in C")
 
     def unary(self) -> Expr:
         cur = self.cur
