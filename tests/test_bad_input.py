@@ -139,3 +139,13 @@ def test_invalid_utf8_in_a_test_is_reported_where_it_is(tmp_path: Path, capsys: 
     path.write_bytes(b"X86 T\n{ x=0; }\n P0 ;\n MOV [x],$1 ;\n(* \xff *)\nexists (x=1)\n")
     assert main(["check", str(path)]) == 2
     assert f"{path}:5:4: not a text file (invalid UTF-8)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["check", "batch"])
+def test_unbound_model_name_is_found_when_the_model_is_loaded(command: str, tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """Whichever test would reach it: batch says it once, exit 2, not a row per test."""
+    cat = tmp_path / "m.cat"
+    cat.write_text('"m"\nlet unused = po ; nosuch\nacyclic po\n')
+    assert main([command, "litmus/classic/C-SB.litmus", "--model", str(cat)]) == 2
+    assert f"{cat}:2:19: unbound name 'nosuch' in model" in capsys.readouterr().err

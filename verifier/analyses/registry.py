@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from verifier.cat.parser import load_model
+from verifier.cat.scope import EXECUTION_NAMES, check_scope
 from verifier.cat.syntax import CatModel
 from verifier.errors import InputError, Pos, UsageError
 from verifier.events.mapping import Mapping, load_table
@@ -114,6 +115,7 @@ def resolve_model(name_or_path: str, target: str | None = None) -> ModelSpec:
         kernel_result = str(entry.get("kernel-result", "exact"))
         if kernel_result not in ("exact", "hardware"):
             raise UsageError(f"encodings/models.yaml: {name_or_path}: kernel-result must be exact or hardware")
+        check_scope((*_prelude(), cat), EXECUTION_NAMES | all_tags())
         return ModelSpec(name_or_path, cat, _prelude(), compile_, kernel_result)
     path = Path(name_or_path)
     if not path.is_file():
@@ -124,6 +126,7 @@ def resolve_model(name_or_path: str, target: str | None = None) -> ModelSpec:
     compile_ = _DEFAULT_COMPILE
     if target is not None:
         compile_ = (("C", f"kernel-c.tbl:{target}"),) + _DEFAULT_COMPILE[1:]
+    check_scope((*_prelude(), cat), EXECUTION_NAMES | all_tags())
     return ModelSpec(path.stem, cat, _prelude(), compile_)
 
 

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from verifier.cat.scope import first_unbound
 from verifier.cat.syntax import (
     Binary,
     Bracket,
@@ -233,19 +234,9 @@ class _Interp:
         self.env.update(values)
 
     def _check_names(self, e: CatExpr, bound: set[str]) -> None:
-        if isinstance(e, Name):
-            if e.id not in bound and e.id not in self.builtins:
-                raise InputError(e.pos, f"unbound name '{e.id}' in model")
-        elif isinstance(e, (Bracket, Complement, Postfix)):
-            self._check_names(e.arg, bound)
-        elif isinstance(e, Binary):
-            self._check_names(e.left, bound)
-            self._check_names(e.right, bound)
-        elif isinstance(e, Call):
-            if e.fn not in ("domain", "range") and e.fn not in bound and e.fn not in self.builtins:
-                raise InputError(e.pos, f"unbound name '{e.fn}' in model")
-            for a in e.args:
-                self._check_names(a, bound)
+        u = first_unbound(e, bound | set(self.builtins))
+        if u is not None:
+            raise InputError(u.pos, f"unbound name '{u.id if isinstance(u, Name) else u.fn}' in model")
 
     def check(self, c: Check, out: Interpretation) -> None:
         expr = c.expr
