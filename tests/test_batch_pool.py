@@ -65,3 +65,51 @@ def test_the_memory_cap_turns_into_a_memory_failure() -> None:
     out = _run(jobs, workers=1, timeout=20.0, memory_mb=1024)
     assert out[("hog", 4096.0)] == (None, "memory")
     assert out[("ok", 1.0)][1] is None
+
+
+_ORPHAN_PARENT = """
+import os, sys, time
+sys.path.insert(0, {root!r})
+from verifier.batch.pool import Limits, run_pool
+
+def work(job):
+    open({pids!r}, "a").write(f"{{os.getpid()}}\\n")
+    time.sleep(60)  # busy: the worker is inside a job when its parent dies
+    return job
+
+for _ in run_pool([1, 2], work, workers=2, limits=Limits(None, 0.2, None)):
+    pass
+"""
+
+
+def test_workers_die_with_a_killed_parent(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`kill -9` of a batch leaves no worker running (Linux: PR_SET_PDEATHSIG), even one in
+    the middle of a job."""
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    pids = tmp_path / "pids"
+    script = _ORPHAN_PARENT.format(root=str(Path(__file__).resolve().parents[1]), pids=str(pids))
+    parent = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        deadline = time.monotonic() + 20
+        while (not pids.exists() or len(pids.read_text().split()) < 2) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        workers = [int(x) for x in pids.read_text().split()]
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+
+    def alive(pid: int) -> bool:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().split()[2]
+        except FileNotFoundError:
+            return False
+        return state != "Z"
+
+    deadline = time.monotonic() + 5
+    while any(alive(p) for p in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(alive(p) for p in workers), "a worker outlived its killed parent"

@@ -53,8 +53,25 @@ def _context() -> Any:
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
+def _die_with_parent(parent: int) -> None:
+    """On Linux, the kernel kills this worker when its parent dies (PR_SET_PDEATHSIG), even
+    in the middle of a solver call: a `kill -9`ed batch leaves nothing running.  Elsewhere the
+    worker notices between tasks (the poll below)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(0)
+
+
 def _worker_main(conn: mpc.Connection, work: Callable[[Any], Any], memory_mb: int | None, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _die_with_parent(parent)
     if memory_mb is not None:
         import resource
 
