@@ -194,3 +194,12 @@ def test_unroll_bound_on_the_command_line(capsys: pytest.CaptureFixture[str]) ->
     with pytest.raises(SystemExit) as e:
         main(["check", spin, "--unroll", "two"])
     assert e.value.code == 2 and "number of times" in capsys.readouterr().err
+
+
+def test_check_has_batch_s_default_timeout() -> None:
+    """Unattended `check` runs end: Unknown after 120 s per (file, model), as batch; 0 is none."""
+    from verifier.cli.main import _parser
+
+    assert _parser().parse_args(["check", "T.litmus"]).timeout == 120.0
+    assert _parser().parse_args(["batch", "T.litmus"]).timeout == 120.0
+    assert main(["check", "litmus/classic/C-SB.litmus", "--timeout", "0"]) == 0

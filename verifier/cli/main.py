@@ -41,7 +41,8 @@ def _parser() -> argparse.ArgumentParser:
                         "(a column of encodings/kernel-c.tbl: C, x86-64 or arm64)")
     c.add_argument("--states", action="store_true", help="list every reachable final state")
     c.add_argument("--json", action="store_true", help="one JSON object per (file, model) on stdout")
-    c.add_argument("--timeout", type=seconds, default=None, metavar="S", help="seconds per (file, model); Unknown past it")
+    c.add_argument("--timeout", type=seconds, default=120.0, metavar="S",
+                   help="seconds per (file, model); Unknown past it (default 120, as batch; 0: none)")
     c.add_argument("--unroll", type=_bound, default=None, metavar="N",
                    help="times a backward jump may be taken (herd7's -unroll; default 2; a test's Unroll=N wins)")
     c.add_argument("--dot", metavar="FILE",
@@ -128,7 +129,7 @@ def _main(argv: Sequence[str] | None) -> int:
             continue
         for spec in applicable:
             try:
-                v = check(test, spec, want_states=args.states, timeout=args.timeout, unroll=args.unroll)
+                v = check(test, spec, want_states=args.states, timeout=args.timeout or None, unroll=args.unroll)
             except InputError as e:
                 print(str(e), file=sys.stderr)
                 bad = True
