@@ -149,3 +149,12 @@ def test_unbound_model_name_is_found_when_the_model_is_loaded(command: str, tmp_
     cat.write_text('"m"\nlet unused = po ; nosuch\nacyclic po\n')
     assert main([command, "litmus/classic/C-SB.litmus", "--model", str(cat)]) == 2
     assert f"{cat}:2:19: unbound name 'nosuch' in model" in capsys.readouterr().err
+
+
+def test_an_access_through_an_integer_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`int r0 = 5; WRITE_ONCE(*r0, 1)` writes to no location: herd7 refuses it ("non-symbolic
+    memory access"); the write used to vanish and the answer be Never."""
+    path = tmp_path / "np.litmus"
+    path.write_text("C T\n{ x=0; }\nP0(int *x) { int r0 = 5; WRITE_ONCE(*r0, 1); }\nexists (x=1)\n")
+    assert main(["check", str(path)]) == 2
+    assert f"{path}:3:26: unsupported: P0 accesses memory at the integer 5" in capsys.readouterr().err

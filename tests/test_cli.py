@@ -197,9 +197,8 @@ def test_unroll_bound_on_the_command_line(capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_check_has_batch_s_default_timeout() -> None:
-    """Unattended `check` runs end: Unknown after 120 s per (file, model), as batch; 0 is none."""
+    """Unattended `check` runs end: Unknown after 120 s per (file, model), as batch."""
     from verifier.cli.main import _parser
 
     assert _parser().parse_args(["check", "T.litmus"]).timeout == 120.0
     assert _parser().parse_args(["batch", "T.litmus"]).timeout == 120.0
-    assert main(["check", "litmus/classic/C-SB.litmus", "--timeout", "0"]) == 0

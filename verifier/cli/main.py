@@ -42,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--states", action="store_true", help="list every reachable final state")
     c.add_argument("--json", action="store_true", help="one JSON object per (file, model) on stdout")
     c.add_argument("--timeout", type=seconds, default=120.0, metavar="S",
-                   help="seconds per (file, model); Unknown past it (default 120, as batch; 0: none)")
+                   help="seconds per (file, model); Unknown past it (default 120, as batch)")
     c.add_argument("--unroll", type=_bound, default=None, metavar="N",
                    help="times a backward jump may be taken (herd7's -unroll; default 2; a test's Unroll=N wins)")
     c.add_argument("--dot", metavar="FILE",
@@ -129,7 +129,7 @@ def _main(argv: Sequence[str] | None) -> int:
             continue
         for spec in applicable:
             try:
-                v = check(test, spec, want_states=args.states, timeout=args.timeout or None, unroll=args.unroll)
+                v = check(test, spec, want_states=args.states, timeout=args.timeout, unroll=args.unroll)
             except InputError as e:
                 print(str(e), file=sys.stderr)
                 bad = True

@@ -282,6 +282,7 @@ def encode_execution(graph: EventGraph) -> Execution:
     writes = [e for e in events if e.kind == "W"]
     reads = [e for e in events if e.kind == "R"]
     accesses = [e for e in events if e.kind != "F" and not e.is_init]
+    _refuse_integer_addresses(ex, accesses)
     ex.size_pairs = _size_pairs(ex, accesses)
     ex.loose = _loose_addresses(ex, accesses)
     _encode_co(ex, writes)
@@ -405,6 +406,22 @@ def _size_pairs(ex: Execution, accesses: list[Event]) -> list[tuple[int, int]]:
 def _address_bitwise(ex: Execution) -> Unsupported:
     return Unsupported(Pos(ex.graph.test.path, 1, 1), "unsupported: a bitwise operation (&, |, ^) on a value "
                                                        "that may be an address (herd7 refuses it too)")
+
+
+def _refuse_integer_addresses(ex: Execution, accesses: list[Event]) -> None:
+    """An access whose address can only be an integer (`int r0 = 5; WRITE_ONCE(*r0, 1)`)
+    reaches no location: herd7 refuses it ("non-symbolic memory access"), and so do we,
+    rather than let the write vanish and the read see nothing."""
+    for e in accesses:
+        if e.addr is None or isinstance(e.addr, SAddr):
+            continue
+        lit = lit_value(ex.addr[e.eid])
+        rng = (lit, lit) if lit is not None else ex.ranges.of(e.addr)
+        if rng is not None and rng[1] < ADDR_NEAR:
+            at = f" {rng[0]}" if rng[0] == rng[1] else ""
+            raise Unsupported(e.pos or Pos(ex.graph.test.path, 1, 1),
+                              f"unsupported: P{e.tid} accesses memory at the integer{at}, which is no location's "
+                              "address (herd7 refuses a non-symbolic memory access too)")
 
 
 def _loose_addresses(ex: Execution, accesses: list[Event]) -> list[int]:
