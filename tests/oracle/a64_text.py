@@ -90,13 +90,19 @@ def programs(draw: st.DrawFn) -> str:
         rows.append(code)
         observed += [f"{tid}:X{r}" for r in (1, 2, 3, 4)]
     observed += ["x", "t", *(["p"] if pointer else [])]
+    return litmus_text("AArch64", init_items, rows, observed, "0:X1=0")
+
+
+def litmus_text(arch: str, init: list[str], rows: list[list[str]], observed: list[str], condition: str) -> str:
+    """A random test as herd text: the init block, the program table (a column per thread),
+    `locations` and an `exists` condition."""
     height = max(len(c) for c in rows)
-    table = [" P0 | P1 ;"] + [
+    table = [" " + " | ".join(f"P{t}" for t in range(len(rows))) + " ;"] + [
         " " + " | ".join((c[k] if k < len(c) else "") for c in rows) + " ;" for k in range(height)
     ]
     return (
-        "AArch64 random\n{ " + " ".join(init_items) + " }\n" + "\n".join(table)
-        + f"\nlocations [{';'.join(observed)};]\nexists (0:X1=0)\n"
+        f"{arch} random\n{{ " + " ".join(init) + " }\n" + "\n".join(table)
+        + f"\nlocations [{';'.join(observed)};]\nexists ({condition})\n"
     )
 
 

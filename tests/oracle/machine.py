@@ -104,13 +104,24 @@ class Layout:
         raise Unsupported(f"access to {a:#x}, which is no location's address")
 
 
-class Runner:
-    """Runs one thread's items on concrete values; reads take each value of the domain."""
+class TableRunner:
+    """What a machine needs besides its instructions: the mapping table (events and tags of
+    each access), the locations' layout, and each location's value domain."""
 
     def __init__(self, table: Table, layout: Layout, domains: Mapping[str, frozenset[int]]) -> None:
         self.table = table
         self.layout = layout
         self.domains = domains
+
+    def recipe(self, key: str):  # type: ignore[no-untyped-def]
+        r = self.table.recipe(key)
+        if r is None:
+            raise Unsupported(f"no mapping row {key}")
+        return r
+
+
+class Runner(TableRunner):
+    """Runs one thread's items on concrete values; reads take each value of the domain."""
 
     def run(self, items: list[Item], regs: dict[str, int]) -> Iterator[tuple[Trace, dict[str, int]]]:
         labels = {it.name: k for k, it in enumerate(items) if isinstance(it, Lbl)}
@@ -270,12 +281,6 @@ class Runner:
             raise Unsupported(f"instruction {mn}")
 
     # ----- memory
-
-    def recipe(self, key: str):  # type: ignore[no-untyped-def]
-        r = self.table.recipe(key)
-        if r is None:
-            raise Unsupported(f"no mapping row {key}")
-        return r
 
     def access(self, m: _Machine, it: Ins) -> Iterator[_Machine]:
         mn, ops = it.mnemonic, it.operands

@@ -20,13 +20,12 @@ Addresses are the layout's integers above 2^64; an access must hit a location's 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from tests.oracle.cat_eval import Unsupported
-from tests.oracle.machine import Layout
+from tests.oracle.machine import TableRunner
 from tests.oracle.traces import Trace
-from verifier.events.mapping import Mapping as Table
 from verifier.frontends.x86_lower import Imm, Ins, Item, Lbl, Mem, RegOp
 from verifier.program.ast import BinOp, Const, Expr, LocAddr, Reg
 
@@ -93,23 +92,12 @@ class _State:
         return _State(dict(self.regs), self.flags, self.trace)
 
 
-class X86Runner:
+class X86Runner(TableRunner):
     """Runs one thread's items on concrete values; reads take each value of the domain."""
-
-    def __init__(self, table: Table, layout: Layout, domains: Mapping[str, frozenset[int]]) -> None:
-        self.table = table
-        self.layout = layout
-        self.domains = domains
 
     def run(self, items: list[Item], regs: dict[str, int]) -> Iterator[tuple[Trace, dict[str, int]]]:
         labels = {it.name: k for k, it in enumerate(items) if isinstance(it, Lbl)}
         yield from self._from(items, labels, 0, _State(dict(regs)))
-
-    def recipe(self, key: str):  # type: ignore[no-untyped-def]
-        r = self.table.recipe(key)
-        if r is None:
-            raise Unsupported(f"no mapping row {key}")
-        return r
 
     def _from(self, items: list[Item], labels: dict[str, int], pc: int, m: _State) -> Iterator[tuple[Trace, dict[str, int]]]:
         while pc < len(items):

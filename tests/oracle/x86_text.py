@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from tests.oracle.a64_text import VALUES, Loc, closed_runs, final_states, locations
+from tests.oracle.a64_text import VALUES, Loc, closed_runs, final_states, litmus_text, locations
 from tests.oracle.machine import Layout
 from tests.oracle.traces import Trace
 from tests.oracle.x86_machine import X86Runner
@@ -53,14 +53,7 @@ def programs(draw: st.DrawFn) -> str:
         rows.append(_thread(draw, locs, reads))
         observed += [f"{tid}:{r}" for r in ("rax", "rbx", "rcx", "rdx")]
     observed += ["x", "t"]
-    height = max(len(c) for c in rows)
-    table = [" P0 | P1 ;"] + [
-        " " + " | ".join((c[k] if k < len(c) else "") for c in rows) + " ;" for k in range(height)
-    ]
-    return (
-        "X86_64 random\n{ " + " ".join(init) + " }\n" + "\n".join(table)
-        + f"\nlocations [{';'.join(observed)};]\nexists (0:rax=0)\n"
-    )
+    return litmus_text("X86_64", init, rows, observed, "0:rax=0")
 
 
 def _thread(draw: st.DrawFn, locs: list[Loc], reads: list[int]) -> list[str]:
