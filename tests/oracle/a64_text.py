@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from tests.oracle.cat_eval import Unsupported
 from tests.oracle.enumerate import Candidate, holds, observation
 from tests.oracle.machine import Layout, Runner
-from tests.oracle.traces import MAX_DOMAIN, Ptr, Trace
+from tests.oracle.traces import Ptr, Trace, widened
 from verifier.analyses.registry import ModelSpec, all_tags
 from verifier.errors import Pos
 from verifier.events.mapping import Mapping as Table
@@ -270,15 +270,7 @@ def closed_runs(
     for _ in range(8):
         machine = runner(mapping, layout, domains)
         per_thread = [[_finish(t, r) for t, r in machine.run(items[tid], regs_of(tid))] for tid in range(len(items))]
-        new = {n: set(vs) for n, vs in domains.items()}
-        for traces in per_thread:
-            for tr in traces:
-                for e in tr.events:
-                    if e.kind == "W" and e.loc is not None:
-                        new[e.loc].add(e.value)  # type: ignore[arg-type]
-        fixed = {n: frozenset(vs) for n, vs in new.items()}
-        if any(len(vs) > MAX_DOMAIN for vs in fixed.values()):
-            raise Unsupported("value domain too large")
+        fixed = widened(domains, per_thread)  # type: ignore[arg-type]
         if fixed == domains:
             break
         domains = fixed

@@ -296,6 +296,22 @@ def _write_instrs(body: tuple[Instr, ...]) -> int:
     )
 
 
+def widened(base: MappingT[str, frozenset[Val]], runs: list[list[Trace]]) -> dict[str, frozenset[Val]]:
+    """`base` plus every value some run writes to each location (a location reached only
+    through a pointer starts from 0); past MAX_DOMAIN values per location, refused."""
+    new: dict[str, set[Val]] = {n: set(vs) for n, vs in base.items()}
+    for traces in runs:
+        for t in traces:
+            for e in t.events:
+                if e.kind == "W" and e.loc is not None:
+                    assert e.value is not None
+                    new.setdefault(e.loc, {0}).add(e.value)
+    fixed = {n: frozenset(vs) for n, vs in new.items()}
+    if any(len(vs) > MAX_DOMAIN for vs in fixed.values()):
+        raise Unsupported("value domain too large")
+    return fixed
+
+
 def thread_traces(test: Litmus, mapping: Mapping) -> tuple[list[list[Trace]], dict[str, Val]]:
     """Every trace of every thread (sorted by tid) and each location's initial value."""
     inits: dict[str, Val] = {loc.name: evaluate(loc.init, {}) for loc in test.locations}
@@ -313,16 +329,7 @@ def thread_traces(test: Litmus, mapping: Mapping) -> tuple[list[list[Trace]], di
 
     domains = {n: frozenset({v}) for n, v in inits.items()}
     for _ in range(sum(_write_instrs(th.body) for th in threads)):
-        new: dict[str, set[Val]] = {n: {v} for n, v in inits.items()}
-        for traces in run(domains):
-            for t in traces:
-                for e in t.events:
-                    if e.kind == "W" and e.loc is not None:
-                        assert e.value is not None
-                        new.setdefault(e.loc, {0}).add(e.value)
-        fixed = {n: frozenset(vs) for n, vs in new.items()}
-        if any(len(vs) > MAX_DOMAIN for vs in fixed.values()):
-            raise Unsupported("value domain too large")
+        fixed = widened({n: frozenset({v}) for n, v in inits.items()}, run(domains))
         if fixed == domains:
             break
         domains = fixed
