@@ -10,7 +10,7 @@ import pytest
 
 from verifier.batch.discover import discover
 from verifier.cli.main import main
-from verifier.frontends import dialect_of, parse_file
+from verifier.frontends import parse_file
 from verifier.frontends.yaml_format import read_yaml
 from verifier.program.ast import Load, Store
 
@@ -103,7 +103,7 @@ def test_examples_parse_with_their_metadata() -> None:
     sb = read_yaml(SB.read_text(), str(SB))
     assert sb.style == "test" and sb.litmus.arch == "AArch64" and sb.litmus.name == "SB+dmb.sts"
     assert dict(sb.litmus.expected) == {"sc": "Never", "armv8": "Sometimes"}
-    assert dialect_of(str(MP)) == "C" and dialect_of(str(SB)) == "AArch64"
+    assert parse_file(str(MP)).arch == "C" and parse_file(str(SB)).arch == "AArch64"
 
 
 def test_instruction_positions_are_the_yaml_files(tmp_path: Path) -> None:
@@ -119,7 +119,7 @@ def test_instruction_positions_are_the_yaml_files(tmp_path: Path) -> None:
 def test_embedded_and_plain_yaml_suffixes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for name in ("sb.litmus.yaml", "sb.litmus.yml", "sb.yaml"):
         f = write(tmp_path, EMBEDDED, name)
-        assert parse_file(f).arch == "X86" and dialect_of(f) == "X86"
+        assert parse_file(f).arch == "X86"
         assert main(["check", f, "--model", "sc,x86-tso"]) == 0, capsys.readouterr().err
 
 
@@ -127,8 +127,8 @@ def test_directories_contribute_litmus_yaml_files_only(tmp_path: Path) -> None:
     write(tmp_path, GOOD, "a.litmus.yaml")
     write(tmp_path, GOOD, "b.litmus.yml")
     write(tmp_path, "not: a test\n", "models.yaml")
-    files, missing = discover([str(tmp_path)])
-    assert [Path(f).name for f in files] == ["a.litmus.yaml", "b.litmus.yml"] and not missing
+    found = discover([str(tmp_path)])
+    assert [Path(f).name for f in found.files] == ["a.litmus.yaml", "b.litmus.yml"] and not found.missing
 
 
 def test_lkmm_expectation_is_allowed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,8 +1,14 @@
 """A batch: every (file, model) pair checked on worker processes, each ending as one row.
 
 The rows are `reports.rows` objects, the same as `check --json` prints, with an `outcome`
-(pass, forgiven, fail, unjudged, unknown, unsupported, error).  Nothing here prints: the CLI
-streams the rows to its sinks (JSON lines, progress, herd's format, pictures) as they come.
+(pass, forgiven, fail, unjudged, unknown, unsupported, error, skipped).  Nothing here prints:
+the CLI streams the rows to its sinks (JSON lines, progress, herd's format, pictures) as they
+come.
+
+The parent never reads a test: each pair's worker parses the file with `check`'s parser, and
+decides there whether the model applies to its dialect (a `skipped` row if not).  So a file
+that would crash, hang or exhaust a parser does so under the worker's timeout and memory cap,
+as that pair's row, and `batch` and `check` cannot read one file two ways.
 """
 
 from __future__ import annotations
@@ -19,8 +25,8 @@ from verifier.analyses.check import check
 from verifier.analyses.registry import ModelSpec, resolve_model
 from verifier.batch.pool import Finished, Limits, run_pool
 from verifier.errors import InputError, Unsupported, UsageError
-from verifier.frontends import dialect_of, parse_file
-from verifier.reports.rows import Row, problem_row, verdict_json
+from verifier.frontends import parse_file
+from verifier.reports.rows import Row, RowOutcome, problem_row, row_problem, verdict_json
 
 Key = tuple[str, str]  # (file, model name): one row each
 
@@ -43,16 +49,15 @@ def run_task(task: Task) -> Row:
     """Check one pair; runs in a worker.  Every way a check can end becomes a row."""
     start = time.monotonic()
 
-    def problem(outcome: str, message: str, reason: str | None = None) -> Row:
+    def problem(outcome: RowOutcome, message: str, reason: str | None = None) -> Row:
         return problem_row(task.file, task.model_name, outcome, message,
                            seconds=time.monotonic() - start, reason=reason)
 
-    if task.memory_mb is not None:
-        # Z3 gives up cleanly (Unknown) below the worker's hard address-space cap.
-        z3.set_param("memory_max_size", max(64, task.memory_mb * 3 // 4))
     try:
         spec = resolve_model(task.model, task.target)
         test = parse_file(task.file)
+        if not spec.applies_to(test.arch):
+            return problem("skipped", f"the model {spec.name} does not apply to {test.arch} tests")
         verdict = check(test, spec, want_states=task.states, timeout=task.timeout, unroll=task.unroll)
     except Unsupported as e:
         return problem("unsupported", str(e))
@@ -88,6 +93,8 @@ def read_rows(path: str, *, repair: bool) -> list[Row]:
             data = f.read()
     except FileNotFoundError:
         return []
+    except OSError as e:
+        raise UsageError(f"cannot read {path} (--resume): {e.strerror}") from None
     end = data.rfind(b"\n") + 1
     if repair and end < len(data):
         with open(path, "r+b") as f:
@@ -100,8 +107,9 @@ def read_rows(path: str, *, repair: bool) -> list[Row]:
             row = json.loads(line)
         except json.JSONDecodeError:
             raise UsageError(f"{path}:{n}:1: not a JSON row (is this a `batch --json` file?)") from None
-        if not isinstance(row, dict) or "file" not in row or "model" not in row:
-            raise UsageError(f"{path}:{n}:1: a row needs 'file' and 'model' (is this a `batch --json` file?)")
+        problem = row_problem(row)
+        if problem is not None:
+            raise UsageError(f"{path}:{n}:1: {problem} (is this a `batch --json` file?)")
         rows.append(row)
     return rows
 
@@ -111,13 +119,6 @@ def key_of(row: Row) -> Key:
 
 
 # --------------------------------------------------------------------------- plan and run
-
-
-@dataclass(frozen=True)
-class Plan:
-    tasks: tuple[Task, ...]
-    rows: tuple[Row, ...]  # decided without a worker: files whose header cannot be read
-    skipped: int  # pairs whose dialect the model does not compile
 
 
 def plan(
@@ -130,26 +131,11 @@ def plan(
     memory_mb: int | None,
     done: set[Key],
     unroll: int | None = None,
-) -> Plan:
-    """The pairs to check: every file under every model that compiles its dialect, minus
-    those `done` (already in the resumed file)."""
-    tasks: list[Task] = []
-    rows: list[Row] = []
-    skipped = 0
-    for f in files:
-        try:
-            arch = dialect_of(f)
-        except (InputError, OSError) as e:
-            msg = str(e) if isinstance(e, InputError) else f"{f}: cannot read: {e.strerror}"
-            outcome = "unsupported" if isinstance(e, Unsupported) else "error"
-            rows.extend(problem_row(f, spec.name, outcome, msg) for _, spec in models if (f, spec.name) not in done)
-            continue
-        for given, spec in models:
-            if not spec.applies_to(arch):
-                skipped += 1
-            elif (f, spec.name) not in done:
-                tasks.append(Task(f, given, spec.name, target, states, timeout, memory_mb, unroll))
-    return Plan(tuple(tasks), tuple(rows), skipped)
+) -> tuple[Task, ...]:
+    """The pairs to check: every file under every model, minus those `done` (already in the
+    resumed file)."""
+    return tuple(Task(f, given, spec.name, target, states, timeout, memory_mb, unroll)
+                 for f in files for given, spec in models if (f, spec.name) not in done)
 
 
 def _row_of(end: Finished[Task]) -> Row:
@@ -166,12 +152,11 @@ def _row_of(end: Finished[Task]) -> Row:
     return problem_row(t.file, t.model_name, "error", f"{end.failure}; the worker was replaced", seconds=end.seconds)
 
 
-def execute(p: Plan, *, workers: int, timeout: float | None, memory_mb: int | None) -> Iterator[Row]:
-    """The plan's rows, each as soon as it is known."""
-    yield from p.rows
+def execute(tasks: Sequence[Task], *, workers: int, timeout: float | None, memory_mb: int | None) -> Iterator[Row]:
+    """The tasks' rows, each as soon as it is known."""
     grace = 0.0 if timeout is None else max(2.0, timeout / 4)
     limits = Limits(timeout, grace, memory_mb)
-    for end in run_pool(p.tasks, run_task, workers=workers, limits=limits):
+    for end in run_pool(tasks, run_task, workers=workers, limits=limits):
         yield _row_of(end)
 
 

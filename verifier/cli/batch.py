@@ -8,6 +8,7 @@ Graphviz pictures, and the progress display.  The JUnit file and the summary com
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
@@ -18,17 +19,16 @@ from pathlib import Path
 from typing import IO
 
 from verifier.analyses.registry import ModelSpec, resolve_model
-from verifier.batch.discover import discover
-from verifier.batch.run import default_workers, execute, key_of, plan, read_rows
-from verifier.cli.options import seconds
+from verifier.batch.discover import Discovered, discover
+from verifier.batch.run import Key, default_workers, execute, key_of, plan, read_rows
+from verifier.cli.options import megabytes, seconds
 from verifier.errors import InputError, UsageError
 from verifier.reports.dot import picture_stem, write_dot
 from verifier.reports.herd import herd_block
 from verifier.reports.junit import junit_xml
-from verifier.reports.rows import Row
+from verifier.reports.rows import OUTCOMES, Row, problem_row
 
 EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT, EXIT_UNKNOWN = 0, 1, 2, 3
-OUTCOMES = ("pass", "forgiven", "fail", "unjudged", "unknown", "unsupported", "error")
 
 
 def add_parser(sub: argparse._SubParsersAction, model_help: str) -> None:  # type: ignore[type-arg]
@@ -41,7 +41,7 @@ def add_parser(sub: argparse._SubParsersAction, model_help: str) -> None:  # typ
                    help="times a backward jump may be taken (herd7's -unroll; default 2)")
     b.add_argument("--timeout", type=seconds, default=120.0, metavar="S",
                    help="wall-clock seconds per (file, model); Unknown past it (default 120; 0: none)")
-    b.add_argument("--memory", type=int, default=2048, metavar="MB",
+    b.add_argument("--memory", type=megabytes, default=2048, metavar="MB",
                    help="address-space cap per worker; Unknown past it (default 2048; 0: none)")
     b.add_argument("--json", metavar="FILE", help="stream one JSON row per (file, model) to FILE")
     b.add_argument("--junit", metavar="FILE", help="write JUnit XML to FILE at the end")
@@ -78,44 +78,88 @@ def models_of(spec: str, target: str | None) -> list[tuple[str, ModelSpec]]:
     return out
 
 
+def unlisted_rows(found: Discovered, models: Sequence[tuple[str, ModelSpec]], done: set[Key]) -> list[Row]:
+    """An `error` row per model for each folder that cannot be listed: the tests in it are not
+    checked, and the batch must not pass as if they were."""
+    return [problem_row(folder, spec.name, "error", f"{folder}: cannot list the folder: {why}")
+            for folder, why in found.unlisted for _, spec in models if (folder, spec.name) not in done]
+
+
+def writable(path: str, option: str) -> None:
+    """Refuse an output path before any work is done (a bad `--junit` path used to be found
+    only after the whole run, and the summary was lost with it).  Nothing is left behind: an
+    existing file is opened for appending, untouched; a new one is created and removed."""
+    if os.path.isdir(path):
+        raise UsageError(f"cannot write {path} ({option}): it is a folder")
+    try:
+        if os.path.exists(path):
+            open(path, "a").close()  # noqa: SIM115 - opened and closed at once
+        else:
+            open(path, "x").close()  # noqa: SIM115
+            os.remove(path)
+    except OSError as e:
+        raise UsageError(f"cannot write {path} ({option}): {e.strerror}") from None
+
+
+class _JsonLines:
+    """The `--json` file, one flushed line per row.  A write that fails (a full disk,
+    `/dev/full`) is a usage error naming the file; Python's own error names no file."""
+
+    def __init__(self, path: str, *, append: bool) -> None:
+        self.path = path
+        try:
+            self.out: IO[str] = open(path, "a" if append else "w")  # noqa: SIM115 - closed in close()
+        except OSError as e:
+            raise UsageError(f"cannot write {path} (--json): {e.strerror}") from None
+
+    def write(self, row: Row) -> None:
+        try:
+            self.out.write(json.dumps(row) + "\n")
+            self.out.flush()
+        except OSError as e:
+            raise UsageError(f"cannot write {self.path} (--json): {e.strerror}") from None
+
+    def close(self) -> None:
+        try:
+            self.out.close()
+        except OSError:
+            pass  # the failed write was reported already
+
+
 def _run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     models = models_of(args.model, args.target)
-    files, missing = discover(args.paths)
-    if missing:
-        raise UsageError(f"no litmus files at {', '.join(missing)}")
+    found = discover(args.paths)
+    if found.missing:
+        raise UsageError(f"no litmus files at {', '.join(found.missing)}")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("-j needs at least 1")
     json_path = args.json or args.resume
-    resumed: list[Row] = []
-    if args.resume:
-        same = json_path is not None and os.path.abspath(json_path) == os.path.abspath(args.resume)
-        resumed = read_rows(args.resume, repair=same)
+    appending = args.resume is not None and os.path.abspath(json_path) == os.path.abspath(args.resume)
+    resumed = read_rows(args.resume, repair=appending) if args.resume else []
+    if args.junit:
+        writable(args.junit, "--junit")
+    pictures = _Pictures(Path(args.dot_dir)) if args.dot_dir else None
     timeout = args.timeout or None
     memory = args.memory or None
     done = {key_of(r) for r in resumed}
-    p = plan(files, models, target=args.target, states=args.states or args.herd,
-             timeout=timeout, memory_mb=memory, done=done, unroll=args.unroll)
+    tasks = plan(found.files, models, target=args.target, states=args.states or args.herd,
+                 timeout=timeout, memory_mb=memory, done=done, unroll=args.unroll)
+    first = unlisted_rows(found, models, done)
     workers = args.jobs or default_workers()
 
-    json_out: IO[str] | None = None
-    if json_path:
-        appending = args.resume is not None and os.path.abspath(json_path) == os.path.abspath(args.resume)
-        json_out = open(json_path, "a" if appending else "w")  # noqa: SIM115 - closed below
-        if not appending:
-            for r in resumed:  # a fresh --json file holds the whole batch
-                json_out.write(json.dumps(r) + "\n")
-            json_out.flush()
+    json_out = _JsonLines(json_path, append=appending) if json_path else None
     info = sys.stderr
     summary_out = sys.stderr if args.herd else sys.stdout
-    progress = Progress(len(p.tasks) + len(p.rows), info, quiet=args.quiet)
-    pictures = _Pictures(Path(args.dot_dir)) if args.dot_dir else None
+    progress = Progress(len(tasks) + len(first), info, quiet=args.quiet)
     rows = list(resumed)
     try:
-        for row in execute(p, workers=workers, timeout=timeout, memory_mb=memory):
+        if json_out is not None and not appending:
+            for r in resumed:  # a fresh --json file holds the whole batch
+                json_out.write(r)
+        for row in itertools.chain(first, execute(tasks, workers=workers, timeout=timeout, memory_mb=memory)):
             if json_out is not None:
-                json_out.write(json.dumps(row) + "\n")
-                json_out.flush()
+                json_out.write(row)
             if args.herd:
                 sys.stdout.write(herd_block(row))
                 sys.stdout.flush()
@@ -132,13 +176,15 @@ def _run(args: argparse.Namespace) -> int:
             json_out.close()
     progress.close()
     elapsed = time.monotonic() - started
-    if args.junit:
-        Path(args.junit).write_text(junit_xml(rows, seconds=elapsed))
     if pictures is not None and pictures.notes:
         more = len(pictures.notes) - 1
         print(pictures.notes[0] + (f" (and {more} more like it)" if more else ""), file=info)
-    print(summary(rows, elapsed=elapsed, workers=workers, skipped=p.skipped, resumed=len(resumed)),
-          file=summary_out, flush=True)
+    print(summary(rows, elapsed=elapsed, workers=workers, resumed=len(resumed)), file=summary_out, flush=True)
+    if args.junit:
+        try:
+            Path(args.junit).write_text(junit_xml(rows, seconds=elapsed))
+        except OSError as e:
+            raise UsageError(f"cannot write {args.junit} (--junit): {e.strerror}") from None
     return exit_status(rows)
 
 
@@ -207,11 +253,10 @@ def row_line(row: Row) -> str:
 # --------------------------------------------------------------------------- summary
 
 
-def summary(rows: Sequence[Row], *, elapsed: float, workers: int, skipped: int, resumed: int) -> str:
+def summary(rows: Sequence[Row], *, elapsed: float, workers: int, resumed: int) -> str:
     counts = Counter(str(r.get("outcome")) for r in rows)
     lines = [f"batch: {len(rows)} (file, model) pairs in {elapsed:.1f}s on {workers} worker(s)"
-             + (f"; {resumed} from the resumed file" if resumed else "")
-             + (f"; {skipped} skipped (model does not apply to the dialect)" if skipped else "")]
+             + (f"; {resumed} from the resumed file" if resumed else "")]
     lines.append("  " + "  ".join(f"{o} {counts[o]}" for o in OUTCOMES))
     for title, outcome in (("mismatches", "fail"), ("errors", "error"), ("unsupported", "unsupported"),
                            ("unknown", "unknown")):

@@ -14,7 +14,7 @@ from typing import Any
 
 from verifier.batch.discover import discover
 from verifier.batch.run import default_workers, execute, plan
-from verifier.cli.batch import EXIT_BAD_INPUT, exit_status, models_of
+from verifier.cli.batch import EXIT_BAD_INPUT, exit_status, models_of, unlisted_rows
 from verifier.cli.options import seconds
 from verifier.errors import UsageError
 from verifier.reports.rows import Row
@@ -45,13 +45,15 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     models = models_of(args.models, args.target)
     names = [spec.name for _, spec in models]
-    files, missing = discover(args.paths)
-    if missing:
-        raise UsageError(f"no litmus files at {', '.join(missing)}")
+    found = discover(args.paths)
+    if found.missing:
+        raise UsageError(f"no litmus files at {', '.join(found.missing)}")
     timeout = args.timeout or None
-    p = plan(files, models, target=args.target, states=False, timeout=timeout, memory_mb=2048, done=set())
-    rows = list(execute(p, workers=args.jobs or default_workers(), timeout=timeout, memory_mb=2048))
-    table = build_table(files, names, rows)
+    tasks = plan(found.files, models, target=args.target, states=False, timeout=timeout, memory_mb=2048,
+                 done=set())
+    rows = unlisted_rows(found, models, set())
+    rows.extend(execute(tasks, workers=args.jobs or default_workers(), timeout=timeout, memory_mb=2048))
+    table = build_table([*(folder for folder, _ in found.unlisted), *found.files], names, rows)
     if args.json:
         print(json.dumps({"models": names, "rows": table}, indent=1))
     else:
@@ -68,7 +70,7 @@ def build_table(files: list[str], models: list[str], rows: list[Row]) -> list[di
         test = None
         for m in models:
             r = by_key.get((f, m))
-            if r is None:
+            if r is None or r.get("outcome") == "skipped":
                 cells[m] = None
                 continue
             test = test or r.get("test")

@@ -41,15 +41,6 @@ def parse_herd(text: str, path: str) -> Litmus:
     return parse_aarch64(text, path)
 
 
-def dialect_of(path: str) -> str:
-    """The dialect a litmus file declares on its header line, without parsing the rest
-    (a batch decides from it which models apply).  A YAML file is read whole: `C` for a
-    `program`, the embedded test's dialect for a `test`."""
-    if is_yaml_path(path):
-        return parse_file(path).arch
-    return herd_dialect(read_text(path), path)
-
-
 DIALECTS = ("C", "X86", "X86_64", "AArch64")
 # herd7's other dialects: real tests we do not model (refused), unlike a misspelt header (an error).
 HERD_DIALECTS = frozenset({"PPC", "ARM", "AArch32", "MIPS", "RISCV", "LISA", "BPF", "ASL", "CPP", "OpenCL",

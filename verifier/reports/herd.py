@@ -74,7 +74,11 @@ def problem_line(row: Row) -> str:
 def herd_block(row: Row) -> str:
     """herd7's lines for one test, ending with the empty line herd prints after each test.
 
-    Rows without a verdict give the `!!!` line instead (see the module docstring)."""
+    Rows without a verdict give the `!!!` line instead (see the module docstring); a
+    `skipped` row (the model does not apply to the dialect) gives nothing, as herd7 run with
+    one model prints nothing for a test of another architecture."""
+    if row.get("outcome") == "skipped":
+        return ""
     observation = row.get("observation")
     if row.get("outcome") in _NO_VERDICT or observation not in _VERDICTS or "condition" not in row:
         return problem_line(row)

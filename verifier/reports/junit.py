@@ -8,6 +8,7 @@ One `<testsuite>` per model inside `<testsuites>`; one `<testcase>` per (file, m
 - `error` / `unsupported` -> `<error type="error"|"unsupported">`: the test could not be run,
   which CI tools keep apart from a wrong answer;
 - `unknown` -> `<skipped>`: no verdict (timeout, memory), neither a pass nor a failure;
+- `skipped` -> `<skipped>`: the model does not apply to the test's dialect;
 - `pass` / `forgiven` / `unjudged` -> a plain testcase; forgiven and unjudged carry their note
   in `<system-out>` so that the leniency stays visible.
 
@@ -68,7 +69,7 @@ def _testcase(suite: ET.Element, row: Row) -> str:
     if outcome in ("error", "unsupported"):
         ET.SubElement(case, "error", {"message": note, "type": str(outcome)}).text = _clean(row_text(row))
         return "errors"
-    if outcome == "unknown":
+    if outcome in ("unknown", "skipped"):
         ET.SubElement(case, "skipped", {"message": note})
         return "skipped"
     if outcome in ("forgiven", "unjudged"):

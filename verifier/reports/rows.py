@@ -6,11 +6,17 @@ reads back, so every other rendering (text, JUnit, herd's format, Graphviz) work
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, get_args
 
 from verifier.analyses.check import Verdict, Witness
 
 Row = dict[str, Any]
+
+# How a row ends: a judged verdict (`analyses.judge`), or no verdict: `unsupported` (a construct
+# refused by name), `error` (bad input, a crashed worker), `skipped` (the model does not apply
+# to the test's dialect: x86-tso and an AArch64 test).
+RowOutcome = Literal["pass", "forgiven", "fail", "unjudged", "unknown", "unsupported", "error", "skipped"]
+OUTCOMES: tuple[RowOutcome, ...] = get_args(RowOutcome)
 
 
 def witness_json(w: Witness) -> dict[str, Any]:
@@ -58,10 +64,11 @@ def verdict_json(v: Verdict) -> Row:
     return out
 
 
-def problem_row(file: str, model: str, outcome: str, message: str, *, test: str | None = None,
+def problem_row(file: str, model: str, outcome: RowOutcome, message: str, *, test: str | None = None,
                 seconds: float = 0.0, reason: str | None = None) -> Row:
     """A row without a verdict: an `error` (bad input, a crashed worker), an `unsupported`
-    construct, or an `unknown` that never reached the solver's answer (timeout, memory)."""
+    construct, a `skipped` model, or an `unknown` that never reached the solver's answer
+    (timeout, memory)."""
     row: Row = {
         "file": file,
         "test": test,
@@ -77,3 +84,34 @@ def problem_row(file: str, model: str, outcome: str, message: str, *, test: str 
     if reason is not None:
         row["reason"] = reason
     return row
+
+
+# What `--resume` needs of a row it reads back, with the type each field must have.
+_RESUMED_FIELDS: tuple[tuple[str, type | tuple[type, ...], bool], ...] = (
+    ("file", str, True), ("model", str, True), ("outcome", str, True),
+    ("note", (str, type(None)), False), ("seconds", (int, float), False),
+)
+
+
+def row_problem(row: object) -> str | None:
+    """Why `row` (a JSON value read back by `--resume`) is not a row, or None: a row with a
+    wrong type would otherwise be counted, summarised and judged as if it were one."""
+    if not isinstance(row, dict):
+        return "a row is a JSON object"
+    for name, kind, required in _RESUMED_FIELDS:
+        if name not in row:
+            if required:
+                return f"a row needs {name!r}"
+            continue
+        value = row[name]
+        if not isinstance(value, kind) or isinstance(value, bool):
+            return f"the row's {name!r} is {json_type(value)}"
+    if row["outcome"] not in OUTCOMES:
+        return f"the row's outcome {row['outcome']!r} is none of {', '.join(OUTCOMES)}"
+    return None
+
+
+def json_type(value: object) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", int: "a number",
+             float: "a number", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
