@@ -50,6 +50,16 @@ CASES = {
                             r"3:\d+: '%' by zero is undefined in C"),
     "c-wide-shift": ("C T\n{ x=0; }\nP0(int *x) { WRITE_ONCE(*x, 1 << 100); }\nexists (x=1)\n",
                      r"3:31: a shift by 100 is undefined in C"),
+    # a divisor known only at run time may be 0 (the solver would pick a value, and it hung)
+    "c-runtime-division": ("C T\n{ x=0; }\nP0(int *x) { int r0 = READ_ONCE(*x); int r1 = 5 / r0; }\nexists (0:r1=0)\n",
+                           r"3:49: unsupported '/' by a value known only at run time"),
+    "c-runtime-remainder": ("C T\n{ x=0; }\nP0(int *x) { int r0 = READ_ONCE(*x); r0 %= r0; }\nexists (0:r0=0)\n",
+                            r"3:\d+: unsupported '%' by a value known only at run time"),
+    # herd7: "Bad process P3"; the position used to be 1:1
+    "x86-absent-thread": ("X86 T\n{ x=0; }\n P0 ;\n MOV [x],$1 ;\nexists (3:EAX=1)\n",
+                          r"5:11: no thread P3 in this test \(threads are P0..P0\)"),
+    "aarch64-absent-thread": ("AArch64 T\n{ 0:X1=x; }\n P0 ;\n LDR W0,[X1] ;\nlocations [2:X0;]\nexists (0:X0=1)\n",
+                              r"5:14: no thread P2 in this test"),
     "c-constant": ("C T\n{ x=0; }\nP0(int *x) { WRITE_ONCE(*x, " + HUGE + "); }\nexists (x=1)\n",
                    r"3:29: a number of 5000 digits"),
 }
@@ -92,7 +102,7 @@ def test_batch_reads_the_dialect_as_check_does(tmp_path: Path, capsys: pytest.Ca
     assert "unknown litmus dialect 'X86_66'" in out
     assert "unknown litmus dialect '\\x00X86'" in out
     errors = out[out.index("errors:"):out.index("slowest:")]
-    assert "long.litmus" not in errors and "skipped" not in out
+    assert "long.litmus" not in errors and "skipped 0" in out
 
 
 def test_discovery_cannot_hang(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
@@ -158,3 +168,37 @@ def test_an_access_through_an_integer_is_refused(tmp_path: Path, capsys: pytest.
     path.write_text("C T\n{ x=0; }\nP0(int *x) { int r0 = 5; WRITE_ONCE(*r0, 1); }\nexists (x=1)\n")
     assert main(["check", str(path)]) == 2
     assert f"{path}:3:26: unsupported: P0 accesses memory at the integer 5" in capsys.readouterr().err
+
+
+def _blow_up(tmp_path: Path) -> Path:
+    """The audit's 14 KB AArch64 test: 2 threads of 500 instructions (3.5 GB, unfinished)."""
+    lines = ["AArch64 BIG", "{ 0:X1=x; 0:X3=y; 1:X1=y; 1:X3=x; }", " P0 | P1 ;"]
+    for i in range(250):
+        lines += [" STR W0,[X1] | STR W0,[X1] ;", f" LDR W{4 + i % 20},[X3] | LDR W{4 + i % 20},[X3] ;"]
+    f = tmp_path / "big.litmus"
+    f.write_text("\n".join([*lines, "exists (0:X4=0 /\\ 1:X4=0)", ""]))
+    return f
+
+
+def test_check_has_a_memory_cap(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Past the cap the answer is Unknown (exit 3), and the caller's process gets its limits back."""
+    import resource
+
+    before = resource.getrlimit(resource.RLIMIT_AS)
+    assert main(["check", str(_blow_up(tmp_path)), "--model", "armv8", "--memory", "300"]) == 3
+    assert "Unknown: the memory cap was reached (--memory 300)" in capsys.readouterr().out
+    assert resource.getrlimit(resource.RLIMIT_AS) == before
+
+
+def test_batch_memory_cap_gives_an_unknown_row(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["batch", str(_blow_up(tmp_path)), "--model", "armv8", "--memory", "300", "-j", "1"]) == 3
+    assert "memory cap was reached" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["check", "batch"])
+@pytest.mark.parametrize("value", ["-1", "1.5", "abc", "64"])
+def test_memory_must_be_a_sane_number_of_megabytes(command: str, value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as e:
+        main([command, "x.litmus", "--memory", value])
+    assert e.value.code == 2
+    assert "megabytes" in capsys.readouterr().err

@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from verifier.batch.memory import cap_process
+
 P = TypeVar("P")
 
 # How often an idle worker checks that its parent is still there (seconds).
@@ -72,11 +74,7 @@ def _die_with_parent(parent: int) -> None:
 def _worker_main(conn: mpc.Connection, work: Callable[[Any], Any], memory_mb: int | None, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _die_with_parent(parent)
-    if memory_mb is not None:
-        import resource
-
-        cap = memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    cap_process(memory_mb)
     while True:
         while not conn.poll(_PARENT_POLL):
             if os.getppid() != parent:

@@ -9,14 +9,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from verifier.analyses.check import Verdict, check
+import z3
+
+from verifier.analyses.check import check
 from verifier.analyses.registry import model_names
+from verifier.batch.memory import memory_cap
 from verifier.cli import batch, compare, fences
-from verifier.cli.options import seconds
+from verifier.cli.options import megabytes, seconds
 from verifier.errors import InputError, UsageError
 from verifier.frontends import parse_file
 from verifier.reports.dot import picture_stem, write_dot
-from verifier.reports.rows import verdict_json
+from verifier.reports.rows import Row, problem_row, verdict_json
 from verifier.reports.text import row_text
 
 EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT, EXIT_UNKNOWN = 0, 1, 2, 3
@@ -43,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true", help="one JSON object per (file, model) on stdout")
     c.add_argument("--timeout", type=seconds, default=120.0, metavar="S",
                    help="seconds per (file, model); Unknown past it (default 120, as batch)")
+    c.add_argument("--memory", type=megabytes, default=2048, metavar="MB",
+                   help="address-space cap while checking; Unknown past it (default 2048, as batch; 0: none)")
     c.add_argument("--unroll", type=_bound, default=None, metavar="N",
                    help="times a backward jump may be taken (herd7's -unroll; default 2; a test's Unroll=N wins)")
     c.add_argument("--dot", metavar="FILE",
@@ -59,14 +64,14 @@ def _bound(text: str) -> int:
     return int(text)
 
 
-def passed(v: Verdict) -> bool:
+def passed(row: Row) -> bool:
     """Exit-status rule: the recorded expectation if any (see analyses/judge.py), else the
     condition must hold (`exists`: unreachable; `~exists`/`forall`: Ok)."""
-    if v.matches is not None:
-        return v.matches
-    if v.condition.startswith("exists"):
-        return v.observation == "Never"
-    return v.result == "Ok"
+    if row["matches"] is not None:
+        return bool(row["matches"])
+    if str(row["condition"]).startswith("exists"):
+        return row["observation"] == "Never"
+    return row["result"] == "Ok"
 
 
 def _draw(path: Path, rows: list[dict]) -> None:  # type: ignore[type-arg]
@@ -107,9 +112,11 @@ def _main(argv: Sequence[str] | None) -> int:
         return EXIT_BAD_INPUT
     bad = failed = unknown = False
     drawn: list[dict] = []  # type: ignore[type-arg]
+    cap = args.memory or None
     for path in args.files:
         try:
-            test = parse_file(path)
+            with memory_cap(cap):
+                test = parse_file(path)
         except InputError as e:
             print(str(e), file=sys.stderr)
             bad = True
@@ -117,6 +124,10 @@ def _main(argv: Sequence[str] | None) -> int:
         except OSError as e:
             print(f"{path}: cannot read: {e.strerror}", file=sys.stderr)
             bad = True
+            continue
+        except MemoryError:
+            print(f"{path}: Unknown: the memory cap was reached while reading it (--memory {cap})", file=sys.stderr)
+            unknown = True
             continue
         # With several models, a model that does not apply to this dialect (x86-tso and an
         # AArch64 test) is skipped, so one command can check a mixed library; with one model,
@@ -129,7 +140,9 @@ def _main(argv: Sequence[str] | None) -> int:
             continue
         for spec in applicable:
             try:
-                v = check(test, spec, want_states=args.states, timeout=args.timeout, unroll=args.unroll)
+                with memory_cap(cap):
+                    v = check(test, spec, want_states=args.states, timeout=args.timeout, unroll=args.unroll)
+                row = verdict_json(v)
             except InputError as e:
                 print(str(e), file=sys.stderr)
                 bad = True
@@ -138,21 +151,26 @@ def _main(argv: Sequence[str] | None) -> int:
                 print(f"verifier: {e}", file=sys.stderr)
                 bad = True
                 continue
+            except MemoryError:
+                row = problem_row(path, spec.name, "unknown", f"the memory cap was reached (--memory {cap})",
+                                  test=test.name, reason="memory")
             except Exception as e:  # noqa: BLE001 - a bug of ours: say so, no traceback, no verdict
-                print(f"{path}: internal error under model {spec.name}: {type(e).__name__}: {e} "
-                      "(please report; no verdict was given)", file=sys.stderr)
-                bad = True
-                continue
-            row = verdict_json(v)
+                if not (isinstance(e, z3.Z3Exception) and "memory" in str(e).lower()):
+                    print(f"{path}: internal error under model {spec.name}: {type(e).__name__}: {e} "
+                          "(please report; no verdict was given)", file=sys.stderr)
+                    bad = True
+                    continue
+                row = problem_row(path, spec.name, "unknown", f"Z3 reached the memory cap (--memory {cap})",
+                                  test=test.name, reason="memory")
             if row.get("witness") is not None:
                 drawn.append(row)
             if args.json:
                 print(json.dumps(row), flush=True)
             else:
                 print(row_text(row, args.states), flush=True)
-            if v.observation == "Unknown":
+            if row["observation"] == "Unknown":
                 unknown = True
-            elif not passed(v):
+            elif not passed(row):
                 failed = True
     if args.dot:
         try:

@@ -45,6 +45,7 @@ from verifier.frontends.common import (
     pos_of,
     skip_preamble,
     tokenize,
+    within_threads,
 )
 from verifier.frontends.condition import find_tail, parse_tail
 from verifier.frontends.init import parse_init
@@ -274,6 +275,6 @@ def parse_aarch64(text: str, path: str) -> Litmus:
         raise Unsupported(pos_of(src, m.start(), path), "unsupported: SIMD register lists and SVE predicates "
                           f"('{m.group()}' in the program)")
     columns = _TableParser(src, init.end, tail_at, path).parse()
-    tail = parse_tail(src, tail_at, path, _norm, dict(init.arrays))
+    tail = parse_tail(src, tail_at, path, within_threads(_norm, len(columns)), dict(init.arrays))
     threads = [lower_thread(f"P{tid}", items) for tid, items in enumerate(columns)]
     return assemble(arch, name, path, src, init_at, init, tail, threads, info, text)

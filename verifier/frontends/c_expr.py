@@ -394,7 +394,13 @@ class ThreadParser:
 
     def defined(self, at: Token, op: str, right: Expr) -> None:
         """Constant operands C leaves undefined are errors where they are written: a division
-        or remainder by 0, a shift by a negative amount or by 64 or more."""
+        or remainder by 0, a shift by a negative amount or by 64 or more.  A division by a
+        value known only at run time is refused: it may be 0 in some execution, whose result
+        C leaves undefined (SMT's `div` by 0 would be an arbitrary value), and herd7's C has
+        no division at all."""
+        if op in ("/", "%") and not isinstance(right, Const):
+            raise unsupported(self.cur.error(at, f"unsupported '{op}' by a value known only at run time "
+                                             "(it may be 0, which C leaves undefined; herd7's C has no '/' or '%')"))
         if not isinstance(right, Const):
             return
         if op in ("/", "%") and right.value == 0:

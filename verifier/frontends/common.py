@@ -176,6 +176,18 @@ def identity_reg(tid: int, name: str, pos: Pos) -> str:
     return name
 
 
+def within_threads(norm: RegNormalizer, count: int) -> RegNormalizer:
+    """`norm`, refusing a thread the test does not have where the condition names it (the
+    check used to come after parsing, with no position left to report)."""
+
+    def checked(tid: int, name: str, pos: Pos) -> str:
+        if not 0 <= tid < count:
+            raise InputError(pos, f"no thread P{tid} in this test (threads are P0..P{count - 1})")
+        return norm(tid, name, pos)
+
+    return checked
+
+
 def number(text: str) -> int:
     """A literal as herd reads it: hexadecimal with 0x, otherwise decimal (so `08` is 8)."""
     neg = text.startswith("-")

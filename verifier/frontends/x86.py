@@ -28,6 +28,7 @@ from verifier.frontends.common import (
     header,
     skip_preamble,
     tokenize,
+    within_threads,
 )
 from verifier.frontends.condition import find_tail, parse_tail
 from verifier.frontends.init import parse_init
@@ -338,7 +339,7 @@ def parse_x86(text: str, path: str) -> Litmus:
     tail_at = find_tail(src, init.end)
     table = _TableParser(src, init.end, tail_at, path, arch, frozenset(a for a, _ in init.arrays))
     columns = table.parse()
-    tail = parse_tail(src, tail_at, path, norm, dict(init.arrays))
+    tail = parse_tail(src, tail_at, path, within_threads(norm, len(columns)), dict(init.arrays))
     threads = [lower_thread(arch, f"P{tid}", items) for tid, items in enumerate(columns)]
     names = [n for _, n in sorted(table.names)]
     return assemble(arch, name, path, src, init_at, init, tail, threads, info, text, names, 32 if arch == "X86" else 64)
