@@ -116,3 +116,22 @@ def test_resumed_rows_of_the_wrong_type_are_refused(row: object, problem: str, t
     resume.write_text(json.dumps({"file": "b.litmus", "model": "sc", "outcome": "pass"}) + "\n" + json.dumps(row) + "\n")
     assert main(["batch", str(_tree(tmp_path)), "-j", "1", "--resume", str(resume)]) == 2
     assert f"{resume}:2:1: {problem}" in capsys.readouterr().err
+
+
+def test_one_bad_yaml_file_does_not_stop_the_batch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A YAML test with a 5,000-digit number used to be parsed whole in the parent: a
+    traceback, no rows, no JSON.  Now it is that file's error row and the others run."""
+    import re
+
+    d = _tree(tmp_path)
+    source = sorted((Path(__file__).parent.parent / "litmus" / "gup").glob("*.litmus.yaml"))[0].read_text()
+    bad = re.sub(r"((?:exists|forall)[^\n]*?=\s*)\d+", lambda m: m.group(1) + "9" * 5000, source, count=1)
+    assert bad != source
+    (d / "huge.litmus.yaml").write_text(bad)
+    out = tmp_path / "rows.jsonl"
+    assert main(["batch", str(d), "--model", "x86-tso", "-j", "1", "--json", str(out)]) == 1
+    rows = {Path(r["file"]).name: r for r in _rows(out)}
+    assert set(rows) == {"huge.litmus.yaml", "sb-x86.litmus", "sb-a64.litmus"}
+    assert rows["huge.litmus.yaml"]["outcome"] == "error"
+    assert re.search(r"huge\.litmus\.yaml:\d+:\d+: a number of 5000 digits", rows["huge.litmus.yaml"]["note"])
+    assert "Traceback" not in capsys.readouterr().err
