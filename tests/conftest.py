@@ -14,7 +14,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if AGREEMENT["total"]:
         terminalreporter.write_line(
             f"herd7 conformance: {AGREEMENT['agree']}/{AGREEMENT['total']} (test, model) pairs agree "
-            "(observation and final states)"
+            "(observation, final states and flags)"
         )
     if AGREEMENT["set-total"]:
         terminalreporter.write_line(

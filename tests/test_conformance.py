@@ -73,6 +73,7 @@ def test_agrees_with_herd(rec: dict[str, Any]) -> None:
     herds = sorted(tuple(sorted(s.items())) for s in rec["states"])
     assert verdict.observation == rec["observation"], f"{key}: observation {verdict.observation}, herd7 {rec['observation']}"
     assert ours == herds, f"{key}: states differ\n ours: {ours}\n herd7: {herds}"
+    assert list(verdict.flags) == sorted(rec.get("flags", [])), f"{key}: flags {verdict.flags}, herd7 {rec['flags']}"
     AGREEMENT["agree"] += 1
 
 

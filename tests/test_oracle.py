@@ -75,6 +75,7 @@ def compare(test: Litmus, spec: ModelSpec) -> tuple[Result, Verdict]:
         f"  engine only: {sorted(engine - oracle.states)}\n  oracle only: {sorted(oracle.states - engine)}"
     )
     assert verdict.observation == oracle.observation, f"{spec.name}: observation differs on {test}"
+    assert verdict.flags == tuple(sorted(oracle.flags)), f"{spec.name}: flags differ on {test}"
     return oracle, verdict
 
 
@@ -385,6 +386,27 @@ def test_custom_models(index: int, test: Litmus) -> None:
 # herd's usual flag form (`flag ~empty X as name`: report executions where X is non-empty,
 # as in the kernel's lock.cat and linux-kernel.bell) must be accepted and must not constrain.
 FLAG = "flag ~empty rfe as h\nacyclic po | com as sc"
+
+
+# Flags on random programs: raised when some allowed execution raises them (not only those
+# reaching the condition, and not forbidden ones), `flag empty` where the relation is empty.
+FLAG_MODELS = (
+    "flag ~empty rfe as rfe\nflag ~empty fre as fre\nacyclic po | com as sc",
+    "flag empty rf \\ ([IW] ; rf) as reads-init-only\nflag ~empty (po ; [F]) as fenced\n"
+    "flag ~empty (fre ; po ; fre ; po) & id as sb\nacyclic (po \\ (W * R)) | rfe | co | fr as tso\n"
+    "acyclic po-loc | com as uniproc",
+    "flag ~empty (fre ; po ; fre ; po) & id as sb\nflag ~empty co & ext & (W * W) as coe\nacyclic po | com as sc",
+)
+
+
+@pytest.mark.parametrize("index", range(len(FLAG_MODELS)))
+@settings(max_examples=25, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(test=programs())
+def test_flags_on_random_programs(index: int, test: Litmus) -> None:
+    sc = resolve_model("sc")
+    compare(test, ModelSpec(f"flags{index}", parse_model(NO_THIN_AIR + FLAG_MODELS[index], f"<flags{index}>"),
+                            sc.prelude, sc.compile))
 
 
 def test_flag_not_empty_is_accepted() -> None:

@@ -114,6 +114,7 @@ class Evaluator:
         self.cache: dict[str, ESet | ERel] = {}
         self.static = static
         self.memo = memo
+        self.raised: set[str] = set()  # the flags this execution raises (if it is allowed)
 
     def allowed(self, models: Iterable[CatModel]) -> bool:
         env: dict[str, Value] = {}
@@ -144,7 +145,11 @@ class Evaluator:
                             env[b.name] = value
                 elif isinstance(stmt, Check):
                     if stmt.flag:
-                        continue  # flags report, they do not forbid
+                        # Flags report, they do not forbid: raised where the check fails
+                        # (`flag ~empty r`: where r is not empty).
+                        if self.check(stmt, env) != stmt.negated:
+                            self.raised.add(stmt.name or stmt.kind)
+                        continue
                     if self.check(stmt, env) == stmt.negated:
                         return False
                 else:

@@ -23,7 +23,7 @@ from itertools import permutations, product
 from tests.oracle.cat_eval import ERel, ESet, Evaluator, Pair, Unsupported, Value, compose
 from tests.oracle.traces import Ptr, Trace, Val, thread_traces
 from verifier.analyses.registry import ModelSpec, all_tags
-from verifier.cat.syntax import CatModel
+from verifier.cat.syntax import CatModel, Check
 from verifier.errors import Pos
 from verifier.program.ast import (
     Atom,
@@ -59,6 +59,7 @@ class Result:
     states: frozenset[State]
     observation: str  # Never / Sometimes / Always, as herd7 prints it
     candidates: int  # candidate executions whose model was evaluated
+    flags: frozenset[str] = frozenset()  # flags some allowed execution raises
 
 
 def reachable_states(test: Litmus, spec: ModelSpec) -> Result:
@@ -70,6 +71,9 @@ def reachable_states(test: Litmus, spec: ModelSpec) -> Result:
     tags = all_tags()
     found: dict[State, bool] = {}  # state -> does the condition hold in it
     evaluated = 0
+    # With flags every allowed execution counts, not one per state.
+    flagged = any(isinstance(s, Check) and s.flag for m in models for s in m.stmts)
+    flags: set[str] = set()
     for combo in product(*per_thread):
         cand = Candidate(combo, tids, inits)
         rf_choices = cand.rf_choices()
@@ -80,14 +84,17 @@ def reachable_states(test: Litmus, spec: ModelSpec) -> Result:
             if test.filter is not None and not holds(test.filter, value):
                 continue
             state = tuple((str(o), format_value(value(o))) for o in observed)
-            if state in found:
+            if state in found and not flagged:
                 continue
             for rf in product(*rf_choices):
                 evaluated += 1
-                if cand.allowed(models, frozenset(rf), co, tags):
+                raised = cand.judge(models, frozenset(rf), co, tags)
+                if raised is not None:
                     found[state] = holds(test.condition.prop, value)
-                    break
-    return Result(frozenset(found), observation(found.values()), evaluated)
+                    flags |= raised
+                    if not flagged:
+                        break
+    return Result(frozenset(found), observation(found.values()), evaluated, frozenset(flags))
 
 
 def observation(truths: Iterable[bool]) -> str:
@@ -195,6 +202,11 @@ class Candidate:
         return value
 
     def allowed(self, models: Sequence[CatModel], rf: frozenset[Pair], co: Co, tags: frozenset[str]) -> bool:
+        return self.judge(models, rf, co, tags) is not None
+
+    def judge(self, models: Sequence[CatModel], rf: frozenset[Pair], co: Co,
+              tags: frozenset[str]) -> frozenset[str] | None:
+        """None if the models forbid the execution, else the flags it raises."""
         co_pairs = frozenset((o[i], o[j]) for o in co.values() for i in range(len(o)) for j in range(i + 1, len(o)))
         table: dict[str, Callable[[], ESet | ERel]] = {
             "FW": lambda: ESet(frozenset(o[-1] for o in co.values())),
@@ -206,7 +218,8 @@ class Candidate:
         for name in static:
             table[name] = lambda name=name: self.static(name)  # type: ignore[misc]
         # The lets that depend only on the events are computed once per candidate.
-        return Evaluator(self.universe, table, frozenset(static), self._memo).allowed(models)
+        ev = Evaluator(self.universe, table, frozenset(static), self._memo)
+        return frozenset(ev.raised) if ev.allowed(models) else None
 
     def static_names(self, tags: frozenset[str]) -> set[str]:
         builtins = {"R", "W", "F", "M", "_", "IW", "po", "rmw", "iico", "loc", "int", "ext", "id"}

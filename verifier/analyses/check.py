@@ -5,6 +5,10 @@
   `Sometimes`: both are satisfiable.  `Unknown`: Z3 gave up (timeout): never a verdict.
 - With `states`, every reachable final state of the observed registers and locations is
   enumerated with blocking clauses; the observation then follows from the states.
+- Flags (`flag ~empty r as name`) are one more query each: a flag is raised when some
+  execution the model allows (and the filter keeps) raises it, whatever the condition, as
+  herd7 reports them (`Flag name`).  A flag query the solver cannot answer is reported as
+  such, never dropped: an absent flag is a claim (no data race).
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from verifier.events.build import build_events
 from verifier.events.graph import EventGraph
 from verifier.program.ast import ArrayObs, Litmus, MemObs, Observable, RegObs, observed_of
 from verifier.smt.encode import Execution, encode_execution, misaligned, mixed_size
-from verifier.smt.interpret import interpret
+from verifier.smt.interpret import Flag, interpret
 from verifier.smt.terms import F, T, and_, eq, lit_value, not_, num, or_
 
 State = dict[str, str]
@@ -84,6 +88,10 @@ class Verdict:
     # (then the answer holds up to the bound, as herd7's `Loop` answers do).
     unroll: int | None = None
     cut: bool = False
+    # The flags some allowed execution raises (sorted, as herd7 prints them), and those the
+    # solver could not decide (timeout, memory).
+    flags: tuple[str, ...] = ()
+    flags_unknown: tuple[str, ...] = ()
 
     @property
     def expected(self) -> str | None:
@@ -116,7 +124,7 @@ def check(
     ex = encode_execution(graph)
     deadline = None if timeout is None else start + timeout
     refuse_mixed_sizes(ex, deadline)
-    interpret(spec.cat, list(spec.prelude), ex, all_tags())
+    model = interpret(spec.cat, list(spec.prelude), ex, all_tags())
     observed = observed_of(test)
     # Each printed value (a register, a location, an array's cell) gets a named constant:
     # states are read from them.
@@ -142,6 +150,7 @@ def check(
         observation, witness, executions = _by_queries(session, test, cond, judged)
         states, positive = None, None
     result = _result(test.condition.kind, observation)
+    raised, undecided = _flags(session, model.flags) if observation != "Unknown" else ((), ())
     return Verdict(
         file=test.path,
         test=test.name,
@@ -160,7 +169,25 @@ def check(
         unknown_reason=session.unknown_reason if observation == "Unknown" else None,
         unroll=graph.unroll,
         cut=graph.cut,
+        flags=raised,
+        flags_unknown=undecided,
     )
+
+
+def _flags(session: _Session, flags: list[Flag]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Which flags some allowed execution raises; those the solver cannot decide apart."""
+    by_name: dict[str, list[str]] = {}
+    for f in flags:
+        by_name.setdefault(f.name, []).append(f.raised)
+    raised: list[str] = []
+    undecided: list[str] = []
+    for name in sorted(by_name):
+        answer, _ = session.ask(or_(*by_name[name]), witness=False)
+        if answer == "sat":
+            raised.append(name)
+        elif answer == "unknown":
+            undecided.append(name)
+    return tuple(raised), tuple(undecided)
 
 
 def refuse_mixed_sizes(ex: Execution, deadline: float | None) -> None:

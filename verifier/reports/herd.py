@@ -97,6 +97,9 @@ def herd_block(row: Row) -> str:
         ("Loop " if row.get("cut") else "") + str(row["result"]),
         "Witnesses",
         f"Positive: {witness_pos} Negative: {witness_neg}",
+        # herd7: a line per raised flag, sorted; ours adds one a flag query left undecided.
+        *(f"Flag {f}" for f in row.get("flags") or ()),
+        *(f"!!! flag {f} undecided (the solver gave up)" for f in row.get("flags_unknown") or ()),
         f"Condition {condition}",
         f"Observation {name} {observation} {pos} {neg}",
         f"Time {name} {float(row.get('seconds') or 0.0):.2f}",

@@ -49,7 +49,11 @@ def verdict_json(v: Verdict) -> Row:
         "note": note,
         "executions": v.executions,
         "seconds": round(v.seconds, 4),
+        # herd7's `Flag` lines: the flags some allowed execution raises.
+        "flags": list(v.flags),
     }
+    if v.flags_unknown:
+        out["flags_unknown"] = list(v.flags_unknown)
     if v.states is not None:
         out["states"] = [dict(s) for s in v.states]
         # herd's Positive/Negative count executions; ours count final states (herd's counts

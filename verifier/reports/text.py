@@ -27,6 +27,10 @@ def row_text(row: Row, show_states: bool = False) -> str:
     if row.get("cut"):
         lines.append(f"  Loops unrolled {row['unroll']} times (--unroll): the answer holds for the executions "
                      "within that bound, as herd7's")
+    if row.get("flags"):
+        lines.append("  Flags: " + ", ".join(row["flags"]) + "  (some allowed execution raises them)")
+    if row.get("flags_unknown"):
+        lines.append("  Flags undecided (the solver gave up): " + ", ".join(row["flags_unknown"]))
     if row["observation"] == "Never":
         lines.append("  Proof: no execution allowed by the model reaches the condition (Z3: unsat)")
     elif row["observation"] == "Unknown":
