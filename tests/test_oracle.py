@@ -409,6 +409,28 @@ def test_flags_on_random_programs(index: int, test: Litmus) -> None:
                             sc.prelude, sc.compile))
 
 
+# Recursive definitions (herd7: iteration from empty values until nothing changes): monotone
+# over rf/co (the engine's bounded iteration), mutual, and not monotone over static values
+# (a matching in the style of the kernel's rcu_read_lock()/unlock() nesting).
+REC_MODELS = (
+    "let rec t = po | rf | co | fr | (t ; t)\nirreflexive t as sc",
+    "let rec a = rfe | (b ; po) and b = fre | (a ; po)\nirreflexive a ; po as x\nflag ~empty b & id as y\n"
+    "acyclic po-loc | com as uniproc",
+    "let rec u = W \\ domain(m) and m = m | (([u] ; po ; [R]) \\ (po ; [u] ; po))\n"
+    "flag ~empty m as matched\nflag ~empty u as unmatched\nacyclic po | com as sc",
+)
+
+
+@pytest.mark.parametrize("index", range(len(REC_MODELS)))
+@settings(max_examples=25, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(test=programs())
+def test_recursive_definitions_on_random_programs(index: int, test: Litmus) -> None:
+    sc = resolve_model("sc")
+    compare(test, ModelSpec(f"rec{index}", parse_model(NO_THIN_AIR + REC_MODELS[index], f"<rec{index}>"),
+                            sc.prelude, sc.compile))
+
+
 def test_flag_not_empty_is_accepted() -> None:
     sc = resolve_model("sc")
     spec = ModelSpec("flag", parse_model(FLAG, "<flag>"), sc.prelude, sc.compile)

@@ -123,7 +123,23 @@ class Evaluator:
             for stmt in model.stmts:
                 if isinstance(stmt, Let):
                     if stmt.rec:
-                        raise Unsupported("let rec")
+                        # herd7's meaning: iterate the bodies from empty values until nothing
+                        # changes (here on concrete sets, so equality is the test).
+                        names = [b.name for b in stmt.bindings]
+                        cur: dict[str, Value] = {n: ERel(frozenset()) for n in names}
+                        for _ in range(100_000):
+                            # each body in turn, seeing this round's values before it
+                            nxt: dict[str, Value] = {}
+                            for b in stmt.bindings:
+                                nxt[b.name] = self.eval(b.body, {**env, **cur, **nxt})
+                            if nxt == cur:
+                                break
+                            cur = nxt
+                        else:
+                            raise Unsupported("let rec that does not settle")
+                        env.update(cur)
+                        fixed.difference_update(names)
+                        continue
                     # `let a = .. and b = ..`: every body sees the environment before the statement.
                     before, fixed_before = dict(env), set(fixed)
                     for b in stmt.bindings:
@@ -215,6 +231,11 @@ class Evaluator:
 
     def binary(self, e: Binary, env: Mapping[str, Value]) -> Value:
         a, b = self.eval(e.left, env), self.eval(e.right, env)
+        # The empty value is a set and a relation (a recursive definition's first iterate).
+        if isinstance(a, ERel) and not a.pairs and isinstance(b, ESet):
+            a = ESet(frozenset())
+        if isinstance(b, ERel) and not b.pairs and isinstance(a, ESet):
+            b = ESet(frozenset())
         if e.op == "*":
             return ERel(frozenset((x, y) for x in self.set(a).items for y in self.set(b).items))
         if e.op == ";":
@@ -261,6 +282,8 @@ class Evaluator:
 
     @staticmethod
     def set(v: Value) -> ESet:
+        if isinstance(v, ERel) and not v.pairs:
+            return ESet(frozenset())
         if not isinstance(v, ESet):
             raise Unsupported("expected a set")
         return v

@@ -3,25 +3,32 @@ constructs the engine gives a meaning to.
 
 Checked when a model is loaded, so that an unbound name is an error at its position before
 any test runs, whichever test would reach it (and in `batch`, once, not a row per test).
+
 The parser reads all of herd's cat language; what the interpreter does not model yet is
-refused here, by name (`unsupported: ...`), never approximated.
+refused here, by name (`unsupported: ...`), never approximated -- but only where a check can
+reach it.  herd's library files define functions a model may never call (cross.cat's
+`cross`, written with `let rec`, `match` and `fun`, is not used by a model that leaves co to
+the engine); a definition nothing evaluates changes no verdict.  The interpreter refuses the
+same constructs again if it ever meets one (`smt/interpret.py`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 
 from verifier.cat.syntax import (
     Apply,
     Binary,
+    Binding,
     Bracket,
     Call,
     CallProc,
     CatExpr,
     CatModel,
     Check,
+    Compare,
     Complement,
-    EmptyRel,
     Enum,
     Forall,
     Fun,
@@ -45,39 +52,29 @@ from verifier.cat.syntax import (
     Tuple,
     WithFrom,
 )
-from verifier.errors import InputError, Pos, Unsupported
+from verifier.errors import InputError, Unsupported
 
 # The functions every model has (herd's `domain` and `range`), and the sets and relations
 # every candidate execution gives (smt/interpret.py computes them; the mapping tables' tags
-# come on top).
+# come on top).  `sm`/`si` (herd: same single-copy-atomic access) is the identity on memory
+# events, as mixed-size accesses are refused.
 BUILTIN_FUNCTIONS = frozenset({"domain", "range"})
+# herd7's other primitives: known names (a model that defines functions with them is read),
+# refused by name when one is called.
+HERD_PRIMITIVES = frozenset({
+    "at-least-one-writable", "same-oa", "different-values", "fromto", "classes-loc", "classes", "lift",
+    "delift", "deliftinter", "linearisations", "bisimulation", "tag2scope", "tag2level", "tag2events",
+    "tag2fenced", "loc2events", "fail", "as_transitive",
+})
 EXECUTION_NAMES = frozenset({
     "R", "W", "F", "M", "_", "IW", "FW",
     "po", "rf", "co", "fr", "rmw", "iico", "loc", "id", "int", "ext",
-    "addr", "data", "ctrl", "pick-addr", "pick-data",
+    "addr", "data", "ctrl", "pick-addr", "pick-data", "sm", "si",
 })
 
-
-def first_unbound(e: CatExpr, bound: set[str] | frozenset[str]) -> Name | Call | None:
-    """The first name (or called function) in `e` that `bound` does not bind."""
-    if isinstance(e, Name):
-        return None if e.id in bound else e
-    if isinstance(e, (Bracket, Complement, Postfix)):
-        return first_unbound(e.arg, bound)
-    if isinstance(e, Binary):
-        return first_unbound(e.left, bound) or first_unbound(e.right, bound)
-    if isinstance(e, Call):
-        if e.fn not in BUILTIN_FUNCTIONS and e.fn not in bound:
-            return e
-        return next((u for a in e.args if (u := first_unbound(a, bound)) is not None), None)
-    return None
-
-
-# What the engine does not model yet, by syntax node: the name a refusal gives it.
+# Statements that always run when the model is interpreted: refused wherever they are.
 _STATEMENTS: dict[type, str] = {
     LetRecWhen: "'let rec ... when'",
-    WithFrom: "'with ... from' (one execution per choice)",
-    Procedure: "procedures ('procedure ... end')",
     CallProc: "procedure calls ('call')",
     Forall: "'forall ... do ... end'",
     IfVariant: "'if \"variant\" ... end'",
@@ -86,78 +83,197 @@ _STATEMENTS: dict[type, str] = {
     Instructions: "bell declarations ('instructions', 'default')",
     Include: "'include' here",
 }
-_EXPRESSIONS: dict[type, str] = {
+# Expressions the interpreter does not evaluate yet: refused where a check reaches them.
+UNSUPPORTED_EXPRESSIONS: dict[type, str] = {
     Tag: "tags ('name)",
-    SetLit: "explicit sets ({...})",
     Tuple: "tuples",
     Apply: "applying a function's result (curried application)",
-    LetIn: "'let ... in' expressions",
     Fun: "anonymous functions ('fun')",
-    Try: "'try ... with'",
     IfExpr: "'if ... then ... else'",
     Match: "'match' expressions",
     MatchSet: "'match' over a set",
 }
 
 
+def unsupported_expression(e: CatExpr) -> str | None:
+    """Why the interpreter cannot evaluate `e` itself (its parts aside), or None."""
+    why = UNSUPPORTED_EXPRESSIONS.get(type(e))
+    if why is not None:
+        return why
+    if isinstance(e, LetIn) and any(b.names is not None for b in e.bindings):
+        return "binding a tuple ('let (a, b) = ...')"
+    if isinstance(e, SetLit) and e.items:
+        return "explicit sets with elements ({e, ...})"
+    return None
+
+
+# --------------------------------------------------------------------------- the walk
+
+
+def children(e: CatExpr) -> Iterator[CatExpr]:
+    """The sub-expressions of `e` (binders aside)."""
+    if isinstance(e, (Bracket, Complement, Postfix)):
+        yield e.arg
+    elif isinstance(e, Binary):
+        yield from (e.left, e.right)
+    elif isinstance(e, (Call, SetLit, Tuple)):
+        yield from e.args if isinstance(e, Call) else e.items
+    elif isinstance(e, Apply):
+        yield from (e.fn, e.arg)
+    elif isinstance(e, LetIn):
+        yield from (b.body for b in e.bindings)
+        yield e.body
+    elif isinstance(e, Fun):
+        yield e.body
+    elif isinstance(e, Try):
+        yield from (e.body, e.fallback)
+    elif isinstance(e, IfExpr):
+        if isinstance(e.cond, Compare):
+            yield from (e.cond.left, e.cond.right)
+        yield from (e.then, e.orelse)
+    elif isinstance(e, Match):
+        yield e.subject
+        yield from (x for _, x in e.clauses)
+        if e.default is not None:
+            yield e.default
+    elif isinstance(e, MatchSet):
+        yield from (e.subject, e.empty, e.body)
+
+
+def _binding_names(b: Binding) -> set[str]:
+    return {n for n in (b.names or (b.name,)) if n}
+
+
+def first_unbound(e: CatExpr, bound: set[str] | frozenset[str]) -> Name | Call | None:
+    """The first name (or called function) in `e` that `bound` does not bind.  Names inside
+    `try e with ...` may be unbound: that is what `try` is for."""
+    if isinstance(e, Name):
+        return None if e.id in bound else e
+    if isinstance(e, Call) and e.fn not in BUILTIN_FUNCTIONS | HERD_PRIMITIVES and e.fn not in bound:
+        return e
+    if isinstance(e, Try):
+        return first_unbound(e.fallback, bound)
+    if isinstance(e, LetIn):
+        local = set().union(*(_binding_names(b) for b in e.bindings))
+        for b in e.bindings:
+            inner = set(bound) | set(b.params or ()) | (local if e.rec else set())
+            if (u := first_unbound(b.body, inner)) is not None:
+                return u
+        return first_unbound(e.body, set(bound) | local)
+    if isinstance(e, Fun):
+        return first_unbound(e.body, set(bound) | {p for p in e.params if p})
+    if isinstance(e, MatchSet):
+        for part in (e.subject, e.empty):
+            if (u := first_unbound(part, bound)) is not None:
+                return u
+        return first_unbound(e.body, set(bound) | {n for n in e.names if n})
+    return next((u for c in children(e) if (u := first_unbound(c, bound)) is not None), None)
+
+
+@dataclass(frozen=True)
+class _Def:
+    """A name's definition as a check reaches it: the body, its parameters, and the
+    definitions visible where it was written (cat is lexically scoped)."""
+
+    body: CatExpr
+    params: tuple[str, ...]
+    env: Mapping[str, _Def]
+
+
+def _reach(root: CatExpr, env: Mapping[str, _Def], seen: set[int]) -> None:
+    """Refuse what the interpreter cannot evaluate in `root` and in the definitions it uses."""
+    stack: list[tuple[CatExpr, Mapping[str, _Def]]] = [(root, env)]
+    while stack:
+        e, here = stack.pop()
+        why = unsupported_expression(e)
+        if why is None and isinstance(e, Call) and e.fn in HERD_PRIMITIVES and e.fn not in here:
+            why = f"herd7's primitive '{e.fn}'"
+        if why is not None:
+            raise Unsupported(e.pos, f"unsupported: {why} in a model")
+        name = e.id if isinstance(e, Name) else e.fn if isinstance(e, Call) else None
+        d = here.get(name) if name is not None else None
+        if d is not None and id(d) not in seen:
+            seen.add(id(d))
+            inner = {k: v for k, v in d.env.items() if k not in d.params}
+            stack.append((d.body, inner))
+        if isinstance(e, LetIn):
+            local = dict(here)
+            for b in e.bindings:
+                local[b.name] = _Def(b.body, b.params or (), here)
+            stack.append((e.body, local))
+            continue  # the bindings' bodies are reached through their names
+        stack.extend((c, here) for c in children(e))
+
+
 def refuse_unsupported(models: Iterable[CatModel]) -> None:
-    """Raise `Unsupported` at the first construct the interpreter gives no meaning to yet."""
+    """Raise `Unsupported` at the first construct the interpreter gives no meaning to that
+    interpreting the models would meet."""
+    env: dict[str, _Def] = {}
+    seen: set[int] = set()
     for m in models:
         for s in m.stmts:
             why = _STATEMENTS.get(type(s))
             if why is not None:
-                raise Unsupported(_stmt_pos(s), f"unsupported: {why} in a model")
+                raise Unsupported(s.pos, f"unsupported: {why} in a model")
             if isinstance(s, Let):
-                if s.rec:
-                    raise Unsupported(s.pos, "unsupported: recursive definitions ('let rec') in a model")
+                before = dict(env)
                 for b in s.bindings:
                     if b.names is not None:
                         raise Unsupported(b.pos, "unsupported: binding a tuple ('let (a, b) = ...') in a model")
-                    _refuse_expr(b.body)
+                    if s.rec and b.params is not None:
+                        raise Unsupported(b.pos, f"unsupported: recursive functions ('let rec {b.name}(...)') "
+                                                 "in a model")
+                    env[b.name] = _Def(b.body, b.params or (), before)
+                if s.rec:  # the bodies see the group itself
+                    for b in s.bindings:
+                        object.__setattr__(env[b.name], "env", {**before, **{x.name: env[x.name] for x in s.bindings}})
             elif isinstance(s, Check):
                 if s.mode in ("undefined_unless", "assert"):
                     raise Unsupported(s.pos, f"unsupported: '{s.mode}' checks in a model")
-                _refuse_expr(s.expr)
-
-
-def _stmt_pos(s: Stmt) -> Pos:
-    return s.pos
-
-
-def _refuse_expr(root: CatExpr) -> None:
-    stack = [root]
-    while stack:
-        e = stack.pop()
-        why = _EXPRESSIONS.get(type(e))
-        if why is not None:
-            raise Unsupported(e.pos, f"unsupported: {why} in a model")
-        if isinstance(e, (Bracket, Complement, Postfix)):
-            stack.append(e.arg)
-        elif isinstance(e, Binary):
-            stack += [e.right, e.left]
-        elif isinstance(e, Call):
-            stack += reversed(e.args)
-        elif not isinstance(e, (Name, EmptyRel)):
-            raise Unsupported(e.pos, f"unsupported: {type(e).__name__} in a model")
+                _reach(s.expr, env, seen)
+            elif isinstance(s, WithFrom):
+                if not (isinstance(s.expr, Call) and s.expr.fn in ("generate_cos", "generate_orders")):
+                    raise Unsupported(s.pos, "unsupported: 'with ... from' other than herd's coherence-order "
+                                             "generation (cross.cat's generate_cos / generate_orders) in a model")
+                for a in s.expr.args:
+                    _reach(a, env, seen)
+                env.pop(s.name, None)  # bound to the engine's co from here on
 
 
 def check_scope(models: Iterable[CatModel], builtins: frozenset[str]) -> None:
     """Raise an `InputError` at the first name a model uses unbound (or `Unsupported` at a
-    construct not modelled yet): `models` in the order they are read (prelude first),
-    `builtins` the relations, sets and tags executions give."""
+    construct not modelled yet that a check reaches): `models` in the order they are read
+    (prelude first), `builtins` the relations, sets and tags executions give."""
     models = list(models)
-    refuse_unsupported(models)
+    for m in models:  # a statement the engine cannot run first: its names would look unbound
+        for s in m.stmts:
+            why = _STATEMENTS.get(type(s))
+            if why is not None:
+                raise Unsupported(s.pos, f"unsupported: {why} in a model")
     bound = set(builtins)
     for m in models:
         for s in m.stmts:
-            if isinstance(s, Let):
-                before = set(bound)
-                for b in s.bindings:
-                    inner = before | set(b.params or ()) | ({x.name for x in s.bindings} if s.rec else set())
-                    _raise_if_unbound(b.body, inner)
-                bound |= {b.name for b in s.bindings}
-            elif isinstance(s, Check):
-                _raise_if_unbound(s.expr, bound)
+            _scope_stmt(s, bound)
+    refuse_unsupported(models)
+
+
+def _scope_stmt(s: Stmt, bound: set[str]) -> None:
+    if isinstance(s, Let):
+        names = set().union(*(_binding_names(b) for b in s.bindings))
+        before = set(bound)
+        for b in s.bindings:
+            _raise_if_unbound(b.body, before | set(b.params or ()) | (names if s.rec else set()))
+        bound |= names
+    elif isinstance(s, Check):
+        _raise_if_unbound(s.expr, bound)
+    elif isinstance(s, WithFrom):
+        _raise_if_unbound(s.expr, bound)
+        bound.add(s.name)
+    elif isinstance(s, Procedure):
+        inner = bound | {p for p in s.params if p} | ({s.name} if s.rec else set())
+        for x in s.body:
+            _scope_stmt(x, set(inner))
+        bound.add(s.name)
 
 
 def _raise_if_unbound(e: CatExpr, bound: set[str]) -> None:

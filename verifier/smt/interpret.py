@@ -21,9 +21,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from verifier.cat.scope import first_unbound
+import z3
+
+from verifier.cat.monotone import negative_occurrence
+from verifier.cat.scope import HERD_PRIMITIVES, first_unbound, unsupported_expression
 from verifier.cat.syntax import (
     Binary,
+    Binding,
     Bracket,
     Call,
     CatExpr,
@@ -32,12 +36,18 @@ from verifier.cat.syntax import (
     Complement,
     EmptyRel,
     Let,
+    LetIn,
     Name,
     Postfix,
+    Procedure,
+    SetLit,
+    Try,
+    WithFrom,
 )
-from verifier.errors import InputError, Pos
+from verifier.errors import InputError, Pos, Unsupported
 from verifier.events.graph import Dep
 from verifier.smt.encode import Execution, same_loc
+from verifier.smt.fixpoint import least_fixpoint
 from verifier.smt.graph import sccs
 from verifier.smt.terms import F, and_, implies, lt, not_, or_
 
@@ -60,6 +70,10 @@ class FunV:
     body: CatExpr
     env: dict[str, Value | _Lazy]
 
+    def body_file(self) -> str:
+        """The model file the function was written in."""
+        return str(getattr(self.body, "pos", None) and self.body.pos.file)  # type: ignore[union-attr]
+
 
 Value = SetV | RelV | FunV
 
@@ -72,6 +86,10 @@ class _Lazy:
     expr: CatExpr
     env: dict[str, Value | _Lazy]
     value: Value | None = None
+
+
+class _Unbound(InputError):
+    """A name nothing binds: an error, unless inside `try ... with` (its fallback then)."""
 
 
 @dataclass
@@ -99,6 +117,10 @@ def interpret(model: CatModel, prelude: list[CatModel], ex: Execution, tags: fro
                 it.let(s)
             elif isinstance(s, Check):
                 it.check(s, out)
+            elif isinstance(s, WithFrom):
+                it.with_from(s)
+            elif not isinstance(s, Procedure):  # a definition: nothing runs until a `call`
+                raise Unsupported(s.pos, f"unsupported: the statement {type(s).__name__} in a model")
     return out
 
 
@@ -192,6 +214,10 @@ class _Interp:
             "iico": lambda: static(g.iico),
             "loc": rel_loc,
             "id": lambda: RelV({(e.eid, e.eid): gd[e.eid] for e in evs}),
+            # herd's same single-copy-atomic access: the identity on memory events, since
+            # mixed-size accesses (the only ones that share a class) are refused.
+            "sm": lambda: RelV({(e.eid, e.eid): gd[e.eid] for e in evs if e.kind in "RW"}),
+            "si": lambda: RelV({(e.eid, e.eid): gd[e.eid] for e in evs if e.kind in "RW"}),
             "int": lambda: same_thread(True),
             "ext": lambda: same_thread(False),
         }
@@ -215,13 +241,16 @@ class _Interp:
             if name not in self.builtin_values:  # computed once, whatever the scope
                 self.builtin_values[name] = self.builtins[name]()
             return self.builtin_values[name]
-        raise InputError(pos, f"unbound name '{name}' in model")
+        raise _Unbound(pos, f"unbound name '{name}' in model")
 
     # ---- statements
 
     def let(self, s: Let) -> None:
         if s.rec:
-            raise InputError(s.pos, "unsupported cat construct 'let rec'")
+            for b in s.bindings:
+                self._check_names(b.body, set(self.env) | {x.name for x in s.bindings})
+            self.env.update(self._let_rec(s.bindings, s.pos))
+            return
         # Every binding of `let ... and ...` sees the environment before the statement, and a
         # function keeps that environment (lexical scope: later rebindings do not reach it).
         before = dict(self.env)
@@ -232,6 +261,32 @@ class _Interp:
             self._check_names(b.body, set(before) | set(b.params or ()))
             values[b.name] = FunV(b.params, b.body, before) if b.params is not None else _Lazy(b.body, before)
         self.env.update(values)
+
+    def with_from(self, s: WithFrom) -> None:
+        """`with co from generate_cos(r)` (herd's cos.cat), `generate_orders(W, r)`: one
+        execution per coherence order extending r, which is what the engine's own co ranges
+        over (a total order of each location's writes, the initial write first).  So `co` is
+        bound to it, constrained to contain r's same-location pairs (herd's linearisations
+        order each location's writes: pairs across locations constrain nothing).  Any other
+        choice is refused by name."""
+        space = _co_generation(s.expr, self)
+        if space is None:
+            raise Unsupported(s.pos, "unsupported: 'with ... from' other than herd's coherence-order "
+                                     "generation (cross.cat's generate_cos / generate_orders) in a model")
+        writes, base = space
+        builtin_w = self.lookup("W", s.pos)
+        if not isinstance(builtin_w, SetV) or writes.terms != builtin_w.terms:
+            raise Unsupported(s.pos, "unsupported: generating co over a set of writes other than W")
+        co = self.ex.co
+        g = self.ex.graph
+        for (a, b), t in base.terms.items():
+            if a not in writes.terms or b not in writes.terms:
+                continue
+            same = same_loc(self.ex, g.event(a), g.event(b))
+            if same == F:
+                continue
+            self.s.add(implies(and_(t, same, writes.terms[a], writes.terms[b]), co.get((a, b), F)))
+        self.env[s.name] = self.lookup("co", s.pos)
 
     def _check_names(self, e: CatExpr, bound: set[str]) -> None:
         u = first_unbound(e, bound | set(self.builtins))
@@ -321,7 +376,75 @@ class _Interp:
             return self._binary(e)
         if isinstance(e, Call):
             return self._call(e)
-        raise TypeError(f"not a cat expression: {e!r}")
+        if isinstance(e, Try):
+            try:
+                return self.eval(e.body)
+            except _Unbound:
+                return self.eval(e.fallback)
+        why = unsupported_expression(e)
+        if why is not None:
+            raise Unsupported(e.pos, f"unsupported: {why} in a model")
+        if isinstance(e, SetLit):  # `{}` (with elements: refused above)
+            return SetV({})
+        if isinstance(e, LetIn):
+            return self._let_in(e)
+        raise Unsupported(e.pos, f"unsupported: {type(e).__name__} in a model")
+
+    def _let_rec(self, bindings: tuple[Binding, ...], pos: Pos) -> dict[str, Value]:
+        """A recursive group's least fixpoint (see `fixpoint.py`)."""
+        fn = next((b for b in bindings if b.params is not None), None)
+        if fn is not None:
+            raise Unsupported(fn.pos, f"unsupported: recursive functions ('let rec {fn.name}(...)') in a model")
+        names = tuple(b.name for b in bindings)
+        monotone = negative_occurrence([b.body for b in bindings], frozenset(names)) is None
+        base = dict(self.env)
+
+        def step(cur: dict[str, Any]) -> dict[str, Any]:
+            # herd7's order: each body in turn, seeing the values just computed before it in
+            # this round (the kernel's nesting match depends on it).
+            saved, self.env = self.env, {**base, **cur}
+            try:
+                out = {}
+                for b in bindings:
+                    v = self.eval(b.body)
+                    if isinstance(v, FunV):
+                        raise Unsupported(b.pos, f"unsupported: a recursive definition of a function ({b.name})")
+                    out[b.name] = self.env[b.name] = v
+                return out
+            finally:
+                self.env = saved
+
+        values = least_fixpoint(names, step, RelV({}), lambda t: self.s.name_bool("rec", t), _wrap,
+                                self._settled, monotone=monotone, pos=pos)
+        return dict(values)  # type: ignore[arg-type]
+
+    def _settled(self, cur: dict[str, Any], nxt: dict[str, Any]) -> bool:
+        """Whether no candidate execution tells the two iterates apart (the solver says so;
+        unknown counts as no)."""
+        diffs = []
+        for n in cur:
+            a, b = _terms(cur[n]), _terms(nxt[n])
+            diffs += [f"(xor {a.get(k, F)} {b.get(k, F)})" for k in set(a) | set(b)]
+        if not diffs:
+            return True
+        solver = z3.Solver()
+        solver.set("timeout", 10_000)
+        solver.from_string(self.s.text() + f"\n(assert {or_(*diffs)})")
+        return solver.check() == z3.unsat
+
+    def _let_in(self, e: LetIn) -> Value:
+        """`let b1 and b2 in body`: the bindings see the enclosing scope, the body sees them."""
+        before = dict(self.env)
+        local: dict[str, Value | _Lazy] = dict(before)
+        if e.rec:
+            local.update(self._let_rec(e.bindings, e.pos))
+        for b in () if e.rec else e.bindings:
+            local[b.name] = FunV(b.params, b.body, before) if b.params is not None else _Lazy(b.body, before)
+        saved, self.env = self.env, local
+        try:
+            return self.eval(e.body)
+        finally:
+            self.env = saved
 
     def _id(self) -> RelV:
         return RelV({(x, x): self.guard[x] for x in self.events})
@@ -338,6 +461,13 @@ class _Interp:
             return RelV({p: t for p, t in out.items() if t != F})
         if e.op == ";":
             return self._seq(self.as_rel(a, e.pos), self.as_rel(b, e.pos))
+        if not isinstance(a, FunV) and not isinstance(b, FunV) and type(a) is not type(b):
+            # The empty value is both a set and a relation (herd7's `0` and `{}`; a recursive
+            # definition's first iterate).
+            if not a.terms:
+                a = _wrap(b, {})
+            elif not b.terms:
+                b = _wrap(a, {})
         if isinstance(a, FunV) or isinstance(b, FunV) or type(a) is not type(b):
             raise InputError(e.pos, f"operator '{e.op}' needs two sets or two relations")
         if e.op in ("|", "++"):
@@ -384,6 +514,8 @@ class _Interp:
             for (x, y), t in r.terms.items():
                 acc.setdefault(x if e.fn == "domain" else y, []).append(t)
             return SetV({k: or_(*ts) for k, ts in acc.items()})
+        if e.fn in HERD_PRIMITIVES and e.fn not in self.env:
+            raise Unsupported(e.pos, f"unsupported: herd7's primitive '{e.fn}' in a model")
         fn = self.lookup(e.fn, e.pos)
         if not isinstance(fn, FunV):
             raise InputError(e.pos, f"'{e.fn}' is not a function")
@@ -398,14 +530,41 @@ class _Interp:
             self.env = saved
 
     def as_set(self, v: Value, pos: Pos) -> SetV:
+        if isinstance(v, RelV) and not v.terms:
+            return SetV({})  # empty: a set as well
         if not isinstance(v, SetV):
             raise InputError(pos, "expected a set of events here, found a relation")
         return v
 
     def as_rel(self, v: Value, pos: Pos) -> RelV:
+        if isinstance(v, SetV) and not v.terms:
+            return RelV({})  # empty: a relation as well
         if not isinstance(v, RelV):
             raise InputError(pos, "expected a relation here, found a set")
         return v
+
+
+def _co_generation(e: CatExpr, it: _Interp) -> tuple[SetV, RelV] | None:
+    """(the writes, the order to extend) if `e` calls cross.cat's co generation, else None."""
+    if not isinstance(e, Call) or e.fn not in ("generate_cos", "generate_orders"):
+        return None
+    fn = it.lookup(e.fn, e.pos)
+    if not isinstance(fn, FunV) or not fn.body_file().endswith("cross.cat"):
+        return None  # a function of the same name written elsewhere: no known meaning
+    if e.fn == "generate_cos" and len(e.args) == 1:
+        saved, it.env = it.env, fn.env
+        try:
+            writes = it.lookup("W", e.pos)  # cross.cat's W: as bound where it was included
+        finally:
+            it.env = saved
+        base = it.eval(e.args[0])
+    elif e.fn == "generate_orders" and len(e.args) == 2:
+        writes, base = it.eval(e.args[0]), it.eval(e.args[1])
+    else:
+        return None
+    if not isinstance(writes, SetV) or not isinstance(base, RelV):
+        return None
+    return writes, base
 
 
 def _terms(v: SetV | RelV) -> dict[Any, str]:
