@@ -512,18 +512,32 @@ def _splice(stmts: Sequence[Stmt], path: Path, search: tuple[Path, ...], variant
     out: list[Stmt] = []
     for s in stmts:
         if isinstance(s, Include):
-            target = next((d / s.file for d in (path.parent, *search) if (d / s.file).is_file()), None)
-            if target is None:
-                raise InputError(s.pos, f"included model file '{s.file}' not found")
+            target = _find_include(s, path, search)
             if target.resolve() in stack or target.resolve() == path.resolve():
                 raise InputError(s.pos, f"'{s.file}' includes itself")
-            out.extend(_load(target, search, variants, (*stack, path.resolve())).stmts)
+            try:
+                out.extend(_load(target, search, variants, (*stack, path.resolve())).stmts)
+            except OSError as e:
+                raise InputError(s.pos, f"cannot read included model file '{s.file}': {e.strerror}") from None
         elif isinstance(s, IfVariant):
             chosen = s.then if variant_holds(s.cond, variants) else s.orelse
             out.extend(_splice(chosen, path, search, variants, stack))
         else:
             out.append(s)
     return tuple(out)
+
+
+def _find_include(s: Include, path: Path, search: tuple[Path, ...]) -> Path:
+    """The file an `include` names: next to the including model, then in `search`.  A name
+    the file system refuses (too long: ENAMETOOLONG) is an error at the include."""
+    for d in (path.parent, *search):
+        candidate = d / s.file
+        try:
+            if candidate.is_file():
+                return candidate
+        except OSError as e:
+            raise InputError(s.pos, f"cannot look for included model file '{s.file}': {e.strerror}") from None
+    raise InputError(s.pos, f"included model file '{s.file}' not found")
 
 
 def variant_holds(c: VariantCond, variants: frozenset[str]) -> bool:

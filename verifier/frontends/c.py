@@ -83,7 +83,8 @@ def _parse(text: str, path: str) -> Litmus:
     registers: list[set[str]] = []
     while cur.peek().kind == "id" and THREAD.fullmatch(cur.peek().text):
         t = cur.next()
-        if int(t.text[1:]) != len(threads):
+        # Compared as text: int() of a 5000-digit name would meet Python's conversion limit.
+        if (t.text[1:].lstrip("0") or "0") != str(len(threads)):
             raise cur.error(t, f"expected thread P{len(threads)}, found {t.text} (threads are numbered P0, P1, ... in order)")
         params = _params(cur, t.text)
         for pname, ctype in params:
