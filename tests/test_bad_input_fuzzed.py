@@ -75,4 +75,24 @@ def test_an_include_of_a_name_too_long_is_a_positioned_error(command: str, tmp_p
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and "cannot write" not in err
-    assert re.search(re.escape(str(cat)) + r":2:1: cannot look for included model file 'a+rcu\.cat'", err), err[:500]
+    assert re.search(re.escape(str(cat)) + r":2:1: cannot look for included model file 'a+\.\.\.\(\d+ characters\)\.\.\.a+rcu\.cat'", err), err[:500]
+
+
+def test_a_model_path_the_file_system_refuses(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A 300-character file name (ENAMETOOLONG): a usage error naming the model, in check
+    and in batch (batch used to say `cannot write` about a file it was reading)."""
+    model = f"/tmp/{'a' * 300}.cat"
+    test = tmp_path / "t.litmus"
+    test.write_text("X86 T\n{ x=0; }\n P0 ;\n MOV [x],$1 ;\nexists (x=1)\n")
+    for command in ("check", "batch"):
+        assert main([command, str(test), "--model", model]) == 2
+        err = capsys.readouterr().err
+        assert "cannot read the model" in err and "File name too long" in err and "Traceback" not in err
+
+
+def test_a_message_quoting_a_huge_token_keeps_both_ends(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    test = tmp_path / "t.litmus"
+    test.write_text("X86 T\n{ x=0; }\n P0 ;\n " + "Z" * 100_000 + " [x],$1 ;\nexists (x=1)\n")
+    assert main(["check", str(test)]) == 2
+    err = capsys.readouterr().err
+    assert len(err) < 2000 and "characters)" in err and str(test) in err

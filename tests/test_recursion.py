@@ -47,3 +47,12 @@ def test_a_group_that_never_settles_is_refused(tmp_path: Path) -> None:
     with pytest.raises(Unsupported) as e:
         check(parse_file(str(ROOT / "litmus" / "classic" / "X86-SB.litmus")), resolve_model(str(cat)))
     assert "not monotone and does not settle (a)" in str(e.value)
+
+
+def test_the_deadline_holds_while_iterating(tmp_path: Path) -> None:
+    """A recursive definition is iterated before the solver is asked: the deadline stops it
+    (Unknown, reason timeout), as it stops the solver."""
+    cat = tmp_path / "rec.cat"
+    cat.write_text("let rec t = po | rf | co | fr | (t ; t)\nirreflexive t as sc\n")
+    v = check(parse_file(str(ROOT / "litmus" / "classic" / "X86-SB.litmus")), resolve_model(str(cat)), timeout=0)
+    assert (v.observation, v.unknown_reason) == ("Unknown", "timeout")

@@ -17,10 +17,15 @@ class Pos:
         return f"{self.file}:{self.line}:{self.col}"
 
 
+_LONGEST = 1000  # characters of a message before the middle is cut
+
+
 class InputError(Exception):
     """Bad or unsupported input.  Always carries a position and names the problem."""
 
     def __init__(self, pos: Pos, message: str) -> None:
+        if len(message) > _LONGEST:  # it quotes a huge token: keep both ends, say how long
+            message = f"{message[:300]}...({len(message) - 400} characters)...{message[-100:]}"
         super().__init__(f"{pos}: {message}")
         self.pos = pos
         self.message = message

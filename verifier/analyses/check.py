@@ -35,6 +35,7 @@ from verifier.events.build import build_events
 from verifier.events.graph import EventGraph
 from verifier.program.ast import ArrayObs, Litmus, MemObs, Observable, RegObs, observed_of
 from verifier.smt.encode import Execution, encode_execution, misaligned, mixed_size
+from verifier.smt.fixpoint import OutOfTime
 from verifier.smt.interpret import Flag, interpret
 from verifier.smt.terms import F, T, and_, eq, lit_value, not_, num, or_
 
@@ -124,7 +125,10 @@ def check(
     ex = encode_execution(graph)
     deadline = None if timeout is None else start + timeout
     refuse_mixed_sizes(ex, deadline)
-    model = interpret(spec.cat, list(spec.prelude), ex, all_tags())
+    try:
+        model = interpret(spec.cat, list(spec.prelude), ex, all_tags(), deadline)
+    except OutOfTime:
+        return _unknown(test, spec, start, graph)
     observed = observed_of(test)
     # Each printed value (a register, a location, an array's cell) gets a named constant:
     # states are read from them.
@@ -172,6 +176,14 @@ def check(
         flags=raised,
         flags_unknown=undecided,
     )
+
+
+def _unknown(test: Litmus, spec: ModelSpec, start: float, graph: EventGraph) -> Verdict:
+    """The deadline passed before the solver was asked (a long recursive definition)."""
+    return Verdict(file=test.path, test=test.name, model=spec.name, condition=format_condition(test),
+                   observation="Unknown", result="Unknown", states=None, witness=None,
+                   seconds=time.monotonic() - start, expectation=expectation_for(test, spec), executions=None,
+                   arch=test.arch, unknown_reason="timeout", unroll=graph.unroll, cut=graph.cut)
 
 
 def _flags(session: _Session, flags: list[Flag]) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -118,11 +118,14 @@ def resolve_model(name_or_path: str, target: str | None = None) -> ModelSpec:
         check_scope((*_prelude(), cat), EXECUTION_NAMES | all_tags())
         return ModelSpec(name_or_path, cat, _prelude(), compile_, kernel_result)
     path = Path(name_or_path)
-    if not path.is_file():
-        raise UsageError(
-            f"unknown model {name_or_path!r}: use one of {', '.join(model_names())} or a path to a .cat file"
-        )
-    cat = load_model(path, (encodings_dir(),))
+    try:
+        if not path.is_file():
+            raise UsageError(
+                f"unknown model {name_or_path!r}: use one of {', '.join(model_names())} or a path to a .cat file"
+            )
+        cat = load_model(path, (encodings_dir(),))
+    except OSError as e:  # a name too long, a file that cannot be read
+        raise UsageError(f"cannot read the model {name_or_path}: {e.strerror}") from None
     compile_ = _DEFAULT_COMPILE
     if target is not None:
         compile_ = (("C", f"kernel-c.tbl:{target}"),) + _DEFAULT_COMPILE[1:]

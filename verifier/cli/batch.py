@@ -59,8 +59,8 @@ def run(args: argparse.Namespace) -> int:
     except UsageError as e:
         print(f"verifier: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except OSError as e:  # an output file or folder that cannot be written
-        print(f"verifier: cannot write {e.filename}: {e.strerror}", file=sys.stderr)
+    except OSError as e:  # a folder for pictures, say (outputs are checked before the run)
+        print(f"verifier: {e.filename}: {e.strerror}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
 
@@ -139,7 +139,10 @@ def _run(args: argparse.Namespace) -> int:
     resumed = read_rows(args.resume, repair=appending) if args.resume else []
     if args.junit:
         writable(args.junit, "--junit")
-    pictures = _Pictures(Path(args.dot_dir)) if args.dot_dir else None
+    try:
+        pictures = _Pictures(Path(args.dot_dir)) if args.dot_dir else None
+    except OSError as e:
+        raise UsageError(f"cannot write {args.dot_dir} (--dot-dir): {e.strerror}") from None
     timeout = args.timeout or None
     memory = args.memory or None
     done = {key_of(r) for r in resumed}

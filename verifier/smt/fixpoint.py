@@ -25,10 +25,16 @@ the same iteration runs on terms:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from verifier.errors import Pos, Unsupported
+
+
+class OutOfTime(Exception):
+    """The deadline passed while a recursive definition was being iterated: Unknown."""
+
 
 # Enough for every recursive definition of the kernel's model on tests of a dozen threads;
 # past it the answer would cost more than it is worth, and is refused rather than cut.
@@ -51,14 +57,18 @@ def least_fixpoint(
     *,
     monotone: bool,
     pos: Pos,
+    deadline: float | None = None,
 ) -> dict[str, _Value]:
-    """The group's values: `step` evaluates every body given every member's value."""
+    """The group's values: `step` evaluates every body given every member's value.  Past
+    `deadline` (time.monotonic()) the iteration stops with `OutOfTime`."""
     cur: dict[str, _Value] = {n: empty for n in names}
     keys = _keys(cur)
     left: int | None = None  # iterations still needed once the keys are stable (monotone)
     done = 0  # iterations since the keys became stable
     before = cur
     for i in range(MAX_ITERATIONS if monotone else MAX_UNSETTLED):
+        if deadline is not None and time.monotonic() > deadline:
+            raise OutOfTime
         nxt = step(cur)
         if all(type(nxt[n]) is type(cur[n]) and dict(nxt[n].terms) == dict(cur[n].terms) for n in names):
             return cur  # the same terms: the fixpoint in every execution

@@ -106,10 +106,12 @@ class Interpretation:
     checks: int = 0
 
 
-def interpret(model: CatModel, prelude: list[CatModel], ex: Execution, tags: frozenset[str]) -> Interpretation:
+def interpret(model: CatModel, prelude: list[CatModel], ex: Execution, tags: frozenset[str],
+              deadline: float | None = None) -> Interpretation:
     """Add the model's constraints to `ex.script`.  `tags`: every tag name a mapping can
-    attach, so that a model may name a tag that no event of this test carries."""
-    it = _Interp(ex, tags)
+    attach, so that a model may name a tag that no event of this test carries.  Past
+    `deadline` a recursive definition's iteration raises `fixpoint.OutOfTime`."""
+    it = _Interp(ex, tags, deadline)
     out = Interpretation()
     for m in (*prelude, model):
         for s in m.stmts:
@@ -125,8 +127,9 @@ def interpret(model: CatModel, prelude: list[CatModel], ex: Execution, tags: fro
 
 
 class _Interp:
-    def __init__(self, ex: Execution, tags: frozenset[str]) -> None:
+    def __init__(self, ex: Execution, tags: frozenset[str], deadline: float | None = None) -> None:
         self.ex = ex
+        self.deadline = deadline
         self.s = ex.script
         self.env: dict[str, Value | _Lazy] = {}
         g = ex.graph
@@ -415,7 +418,7 @@ class _Interp:
                 self.env = saved
 
         values = least_fixpoint(names, step, RelV({}), lambda t: self.s.name_bool("rec", t), _wrap,
-                                self._settled, monotone=monotone, pos=pos)
+                                self._settled, monotone=monotone, pos=pos, deadline=self.deadline)
         return dict(values)  # type: ignore[arg-type]
 
     def _settled(self, cur: dict[str, Any], nxt: dict[str, Any]) -> bool:
