@@ -133,13 +133,14 @@ MODELS = {
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
-@pytest.mark.parametrize("command", ["check", "batch"])
+@pytest.mark.parametrize("command", ["check", "batch", "compare"])
 def test_bad_model_is_a_positioned_error(name: str, command: str, tmp_path: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     data, want = MODELS[name]
     cat = tmp_path / f"{name}.cat"
     cat.write_bytes(data)
-    assert main([command, "litmus/classic/C-SB.litmus", "--model", str(cat)]) == 2
+    option = "--models" if command == "compare" else "--model"
+    assert main([command, "litmus/classic/C-SB.litmus", option, str(cat)]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and re.search(re.escape(str(cat)) + ":" + want, err), err
 
