@@ -1,4 +1,5 @@
-"""Shared test settings: the agreement counter printed at the end of the run."""
+"""Shared test settings: the agreement counter printed at the end of the run, and the
+`slow` marker (tests that take minutes run with `--slow`; CI's default run stays lean)."""
 
 from __future__ import annotations
 
@@ -21,3 +22,20 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"tests/litmus conformance set: {AGREEMENT['set-agree']}/{AGREEMENT['set-total']} agree with herd7, "
             f"{AGREEMENT['set-divergent']} documented herd7 divergences"
         )
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--slow", action="store_true", default=False, help="also run the tests marked slow")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: takes minutes; runs with --slow")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--slow"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

@@ -118,7 +118,7 @@ def test_syntax_errors_are_positioned(text: str, where: str, what: str) -> None:
 
 
 @pytest.mark.parametrize(("text", "what"), [
-    ("let rec a = a | po\n", "recursive definitions ('let rec')"),
+    ("let rec f(x) = f(x)\nacyclic f(po)\n", "recursive functions ('let rec f(...)')"),
     ("with c from X\nacyclic c\n", "'with ... from' other than herd's coherence-order generation"),
     ("procedure p(r) = acyclic r end\ncall p(po)\n", "procedure calls"),
     ("let a = {po}\nacyclic a\n", "explicit sets with elements"),

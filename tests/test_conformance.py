@@ -101,3 +101,26 @@ def test_c_on_hardware_is_between_sc_and_lkmm(file: str, model: str) -> None:
         assert verdict.observation in ("Sometimes", "Always"), f"{file}: SC reaches it, our {model} says Never"
     if lkmm is not None and lkmm["observation"] == "Never" and not lkmm["flags"]:
         assert verdict.observation == "Never", f"{file}: LKMM forbids it, our {model} says {verdict.observation}"
+
+
+LARGE = REFERENCE / "large.jsonl"
+
+
+def _large_never() -> list[Any]:
+    """The large kernel tests (5 to 19 threads) LKMM forbids without a flag, by file."""
+    if not LARGE.is_file():
+        return []
+    rows = [json.loads(line) for line in LARGE.read_text().splitlines() if line.strip()]
+    return sorted({r["file"] for r in rows if r["model"] == "lkmm" and r["observation"] == "Never"
+                   and not r.get("flags") and "srcu" not in (REFERENCE / r["file"]).read_text()})
+
+
+# x86-tso takes 5 to 60 s on each of these (armv8 1 to 7 s): with --slow.
+@pytest.mark.skipif(not LARGE.is_file(), reason="../shared/reference is not present")
+@pytest.mark.parametrize("model", ["armv8", pytest.param("x86-tso", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("file", _large_never())
+def test_large_tests_lkmm_forbids_are_forbidden_on_hardware(file: str, model: str) -> None:
+    """Among them the RCU tests with several grace periods, which rcu.cat's counting law
+    (let rec rcu-order) forbids: armv8 used to answer Sometimes there."""
+    verdict = check(parse_file(str(REFERENCE / file)), resolve_model(model), timeout=300)
+    assert verdict.observation == "Never", f"{file}: LKMM forbids it, our {model} says {verdict.observation}"

@@ -414,3 +414,14 @@ def test_random_text(text: str) -> None:
         parse(text)
     except InputError:
         pass
+
+
+def test_herd_metadata_lines_before_the_init_block() -> None:
+    """diy7-generated C tests carry `Cycle=...`, `Relax=`, `Safe=...`, `Prefetch=...` lines
+    between the header and the init block; herd7 reads past them, and so do we."""
+    text = ("C T\nCycle=Rfi PodRW Wse\nRelax=\nSafe=[Rfi,PodRW] Fre\nPrefetch=0:x=F,0:y=W\n"
+            "{ }\nP0(int *x) { WRITE_ONCE(*x, 1); }\nexists (x=1)\n")
+    assert parse_c(text, "t.litmus").name == "T"
+    with pytest.raises(InputError) as e:
+        parse_c("C T\nnot metadata\n{ }\nP0(int *x) { WRITE_ONCE(*x, 1); }\nexists (x=1)\n", "t.litmus")
+    assert "expected the init block" in str(e.value)

@@ -9,10 +9,22 @@ negative (its body is not inspected), as is `try` (its choice depends on binding
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from verifier.cat.scope import children
-from verifier.cat.syntax import Binary, Call, CatExpr, Complement, Name, Try
+from verifier.cat.syntax import (
+    Binary,
+    Call,
+    CatExpr,
+    Check,
+    Complement,
+    Let,
+    Name,
+    Procedure,
+    Stmt,
+    Try,
+    WithFrom,
+)
 
 
 def negative_occurrence(bodies: Iterable[CatExpr], names: frozenset[str]) -> Name | None:
@@ -35,3 +47,60 @@ def negative_occurrence(bodies: Iterable[CatExpr], names: frozenset[str]) -> Nam
         else:
             stack += [(c, positive) for c in children(e)]
     return None
+
+
+def _occurrences(e: CatExpr, names: set[str]) -> list[tuple[Name, bool]]:
+    """Each occurrence of `names` in `e` with its polarity (True: positive).  A function's
+    argument or a `try` counts as negative (not inspected)."""
+    out: list[tuple[Name, bool]] = []
+    stack: list[tuple[CatExpr, bool]] = [(e, True)]
+    while stack:
+        x, positive = stack.pop()
+        if isinstance(x, Name):
+            if x.id in names:
+                out.append((x, positive))
+        elif isinstance(x, Complement):
+            stack.append((x.arg, not positive))
+        elif isinstance(x, Binary) and x.op == "\\":
+            stack += [(x.left, positive), (x.right, not positive)]
+        elif isinstance(x, Call):
+            if x.fn in names:
+                out.append((Name(x.fn, x.pos), False))
+            stack += [(a, positive if x.fn in ("domain", "range") else False) for a in x.args]
+        elif isinstance(x, Try):
+            stack += [(x.body, False), (x.fallback, False)]
+        else:
+            stack += [(c, positive) for c in children(x)]
+    return out
+
+
+def forbids_only(stmts: Sequence[Stmt], at: int) -> bool:
+    """Whether what the recursive group `stmts[at]` defines reaches only checks that forbid
+    (`acyclic`, `irreflexive`, `empty`, not negated, not flags), and only positively, through
+    monotone definitions.  Then any relation containing its bodies' values (a pre-fixpoint)
+    may stand for the least fixpoint: a check that holds for a larger relation holds for the
+    least one, and the least one is a pre-fixpoint itself -- so the solver choosing one is
+    exact, with no iteration (`smt/interpret.py`)."""
+    group = stmts[at]
+    assert isinstance(group, Let) and group.rec
+    tainted = {b.name for b in group.bindings}
+    for s in stmts[at + 1:]:
+        if isinstance(s, Let):
+            new: set[str] = set()
+            for b in s.bindings:
+                occ = _occurrences(b.body, tainted)
+                if not occ:
+                    continue
+                if b.params is not None or not all(p for _, p in occ):
+                    return False
+                new.add(b.name)
+            tainted = (tainted - {b.name for b in s.bindings}) | new
+        elif isinstance(s, Check):
+            occ = _occurrences(s.expr, tainted)
+            if occ and (s.mode != "check" or s.negated or not all(p for _, p in occ)):
+                return False
+        elif isinstance(s, (WithFrom, Procedure)):
+            body = [s.expr] if isinstance(s, WithFrom) else [x.expr for x in s.body if isinstance(x, Check)]
+            if any(_occurrences(e, tainted) for e in body) or isinstance(s, Procedure):
+                return False
+    return True

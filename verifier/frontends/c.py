@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from verifier.errors import InputError, Pos, Unsupported
 from verifier.frontends.c_expr import KEYWORDS, PRIMITIVES, RCU, THREAD, Cursor, ThreadParser, tokenize
-from verifier.frontends.common import blank_comments, header, pos_of, read_expectations
+from verifier.frontends.common import KEY_LINE, blank_comments, header, pos_of, read_expectations
 from verifier.frontends.condition import parse_tail
 from verifier.frontends.init import parse_init
 from verifier.program.ast import (
@@ -55,11 +55,16 @@ def _parse(text: str, path: str) -> Litmus:
 
     brace = re.compile(r"\s*").match(text, start)
     at = brace.end() if brace else start
+    # herd's metadata lines between the header and the init block (`Cycle=...`, `Relax=`,
+    # `Safe=...`, `Prefetch=...`: tests that diy7 generated), as herd7 reads them.
+    while at < len(text) and text[at] != "{" and (m := KEY_LINE.match(text, at)):
+        blank = re.compile(r"\s*").match(text, m.end())
+        at = blank.end() if blank else m.end()
     if at >= len(text) or text[at] != "{":
         word = re.compile(r"\w+|\S").match(text, at)
         found = repr(word.group()) if word else "end of file"
         raise InputError(pos_of(text, at, path), f"expected the init block '{{ ... }}' after the header, found {found}")
-    init = parse_init(text, start, path)
+    init = parse_init(text, at, path)
     init_pos = pos_of(text, at, path)
 
     # Shared locations: name -> (initial value, C type), in order of appearance.

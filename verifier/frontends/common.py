@@ -196,7 +196,7 @@ def number(text: str) -> int:
     return -value if neg else value
 
 
-_KEY_LINE = re.compile(r"[ \t]*[A-Za-z][\w-]*[ \t]*=[^\n]*")
+KEY_LINE = re.compile(r"[ \t]*[A-Za-z][\w-]*[ \t]*=[^\n]*")
 
 
 def skip_preamble(text: str, start: int, path: str) -> tuple[int, dict[str, str]]:
@@ -217,7 +217,7 @@ def skip_preamble(text: str, start: int, path: str) -> tuple[int, dict[str, str]
         elif text[i] == "{":
             return i, info
         else:
-            m = _KEY_LINE.match(text, i)
+            m = KEY_LINE.match(text, i)
             if m:
                 key, _, value = m.group().partition("=")
                 info[key.strip()] = value.strip()

@@ -17,13 +17,14 @@ the mapping tables attach).  No architecture's axioms are named here.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import z3
 
-from verifier.cat.monotone import negative_occurrence
+from verifier.cat.monotone import forbids_only, negative_occurrence
 from verifier.cat.scope import HERD_PRIMITIVES, first_unbound, unsupported_expression
 from verifier.cat.syntax import (
     Binary,
@@ -47,9 +48,9 @@ from verifier.cat.syntax import (
 from verifier.errors import InputError, Pos, Unsupported
 from verifier.events.graph import Dep
 from verifier.smt.encode import Execution, same_loc
-from verifier.smt.fixpoint import least_fixpoint
+from verifier.smt.fixpoint import MAX_ITERATIONS, OutOfTime, least_fixpoint
 from verifier.smt.graph import sccs
-from verifier.smt.terms import F, and_, implies, lt, not_, or_
+from verifier.smt.terms import F, T, and_, implies, lt, not_, or_
 
 Pair = tuple[int, int]
 
@@ -113,6 +114,8 @@ def interpret(model: CatModel, prelude: list[CatModel], ex: Execution, tags: fro
     `deadline` a recursive definition's iteration raises `fixpoint.OutOfTime`."""
     it = _Interp(ex, tags, deadline)
     out = Interpretation()
+    stmts = [s for m in (*prelude, model) for s in m.stmts]
+    it.forbidding = {id(s) for i, s in enumerate(stmts) if isinstance(s, Let) and s.rec and forbids_only(stmts, i)}
     for m in (*prelude, model):
         for s in m.stmts:
             if isinstance(s, Let):
@@ -130,6 +133,7 @@ class _Interp:
     def __init__(self, ex: Execution, tags: frozenset[str], deadline: float | None = None) -> None:
         self.ex = ex
         self.deadline = deadline
+        self.forbidding: set[int] = set()  # recursive groups only forbidding checks use
         self.s = ex.script
         self.env: dict[str, Value | _Lazy] = {}
         g = ex.graph
@@ -252,7 +256,7 @@ class _Interp:
         if s.rec:
             for b in s.bindings:
                 self._check_names(b.body, set(self.env) | {x.name for x in s.bindings})
-            self.env.update(self._let_rec(s.bindings, s.pos))
+            self.env.update(self._let_rec(s.bindings, s.pos, id(s) in self.forbidding))
             return
         # Every binding of `let ... and ...` sees the environment before the statement, and a
         # function keeps that environment (lexical scope: later rebindings do not reach it).
@@ -393,14 +397,17 @@ class _Interp:
             return self._let_in(e)
         raise Unsupported(e.pos, f"unsupported: {type(e).__name__} in a model")
 
-    def _let_rec(self, bindings: tuple[Binding, ...], pos: Pos) -> dict[str, Value]:
-        """A recursive group's least fixpoint (see `fixpoint.py`)."""
+    def _let_rec(self, bindings: tuple[Binding, ...], pos: Pos, forbidding: bool = False) -> dict[str, Value]:
+        """A recursive group's least fixpoint (see `fixpoint.py`); for a monotone group that
+        only forbidding checks use, a pre-fixpoint the solver chooses (`_pre_fixpoint`)."""
         fn = next((b for b in bindings if b.params is not None), None)
         if fn is not None:
             raise Unsupported(fn.pos, f"unsupported: recursive functions ('let rec {fn.name}(...)') in a model")
         names = tuple(b.name for b in bindings)
         monotone = negative_occurrence([b.body for b in bindings], frozenset(names)) is None
         base = dict(self.env)
+        if monotone and forbidding:
+            return self._pre_fixpoint(bindings, base, pos)
 
         def step(cur: dict[str, Any]) -> dict[str, Any]:
             # herd7's order: each body in turn, seeing the values just computed before it in
@@ -420,6 +427,43 @@ class _Interp:
         values = least_fixpoint(names, step, RelV({}), lambda t: self.s.name_bool("rec", t), _wrap,
                                 self._settled, monotone=monotone, pos=pos, deadline=self.deadline)
         return dict(values)  # type: ignore[arg-type]
+
+    def _pre_fixpoint(self, bindings: tuple[Binding, ...], base: dict[str, Value | _Lazy], pos: Pos) -> dict[str, Value]:
+        """Free Booleans for the pairs the group may hold, constrained to contain what its
+        bodies give for them (X contains F(X)).  Exact where only forbidding checks use the
+        group positively (`cat/monotone.py`, `forbids_only`): the least fixpoint is one such
+        X, and any larger one only forbids more.  The pairs that may be in it come first, by
+        iterating the bodies with every pair present (monotone: that over-approximates)."""
+
+        def bodies(values: dict[str, SetV | RelV]) -> dict[str, SetV | RelV]:
+            saved, self.env = self.env, {**base, **values}
+            try:
+                out: dict[str, SetV | RelV] = {}
+                for b in bindings:
+                    v = self.eval(b.body)
+                    if isinstance(v, FunV):
+                        raise Unsupported(b.pos, f"unsupported: a recursive definition of a function ({b.name})")
+                    out[b.name] = v
+                return out
+            finally:
+                self.env = saved
+
+        may: dict[str, SetV | RelV] = {b.name: RelV({}) for b in bindings}
+        for _ in range(MAX_ITERATIONS):
+            if self.deadline is not None and time.monotonic() > self.deadline:
+                raise OutOfTime
+            nxt = bodies({n: _data(v, {k: T for k in _terms(v)}) for n, v in may.items()})
+            if all(type(nxt[n]) is type(may[n]) and set(_terms(nxt[n])) == set(_terms(may[n])) for n in may):
+                break
+            may = nxt
+        else:
+            raise Unsupported(pos, "unsupported: a recursive definition needing more iterations than the bound")
+        chosen = {n: _data(v, {k: self.s.fresh("rec", "Bool") for k in _terms(v)}) for n, v in may.items()}
+        for n, v in bodies(chosen).items():
+            held = _terms(chosen[n])
+            for k, t in _terms(v).items():
+                self.s.add(implies(t, held.get(k, F)))
+        return dict(chosen)
 
     def _settled(self, cur: dict[str, Any], nxt: dict[str, Any]) -> bool:
         """Whether no candidate execution tells the two iterates apart (the solver says so;
@@ -581,6 +625,10 @@ def _union(a: Value, b: Value) -> Value:
     for k, t in b.terms.items():
         out[k] = or_(out[k], t) if k in out else t
     return _wrap(a, out)
+
+
+def _data(like: SetV | RelV, terms: dict) -> SetV | RelV:  # type: ignore[type-arg]
+    return SetV(terms) if isinstance(like, SetV) else RelV(terms)
 
 
 def _wrap(like: Value, terms: dict) -> Value:  # type: ignore[type-arg]
