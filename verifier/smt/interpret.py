@@ -50,7 +50,7 @@ from verifier.events.graph import Dep
 from verifier.smt.encode import Execution, same_loc
 from verifier.smt.fixpoint import MAX_ITERATIONS, OutOfTime, least_fixpoint
 from verifier.smt.graph import sccs
-from verifier.smt.terms import F, T, and_, implies, lt, not_, or_
+from verifier.smt.terms import F, Script, T, and_, implies, lt, not_, or_
 
 Pair = tuple[int, int]
 
@@ -134,6 +134,7 @@ class _Interp:
         self.ex = ex
         self.deadline = deadline
         self.forbidding: set[int] = set()  # recursive groups only forbidding checks use
+        self.real: Script | None = None  # while a scratch script is in use: the real one
         self.s = ex.script
         self.env: dict[str, Value | _Lazy] = {}
         g = ex.graph
@@ -238,15 +239,20 @@ class _Interp:
             if isinstance(v, _Lazy):
                 if v.value is None:
                     saved, self.env = self.env, v.env
+                    script, self.s = self.s, self.real or self.s
                     try:
                         v.value = self.eval(v.expr)
                     finally:
-                        self.env = saved
+                        self.env, self.s = saved, script
                 return v.value
             return v
         if name in self.builtins:
             if name not in self.builtin_values:  # computed once, whatever the scope
-                self.builtin_values[name] = self.builtins[name]()
+                script, self.s = self.s, self.real or self.s
+                try:
+                    self.builtin_values[name] = self.builtins[name]()
+                finally:
+                    self.s = script
             return self.builtin_values[name]
         raise _Unbound(pos, f"unbound name '{name}' in model")
 
@@ -448,22 +454,35 @@ class _Interp:
             finally:
                 self.env = saved
 
-        may: dict[str, SetV | RelV] = {b.name: RelV({}) for b in bindings}
-        for _ in range(MAX_ITERATIONS):
-            if self.deadline is not None and time.monotonic() > self.deadline:
-                raise OutOfTime
-            nxt = bodies({n: _data(v, {k: T for k in _terms(v)}) for n, v in may.items()})
-            if all(type(nxt[n]) is type(may[n]) and set(_terms(nxt[n])) == set(_terms(may[n])) for n in may):
-                break
-            may = nxt
-        else:
-            raise Unsupported(pos, "unsupported: a recursive definition needing more iterations than the bound")
+        # The may-pairs are found on a scratch script: the rounds' named terms would only
+        # burden the solver.  A lazy binding the rounds force is computed on the real one
+        # (`lookup`): its value, and its names, are kept.
+        real, self.s = self.s, Script()
+        self.real = real
+        try:
+            may = self._may_pairs(bindings, bodies, pos)
+        finally:
+            self.s, self.real = real, None
         chosen = {n: _data(v, {k: self.s.fresh("rec", "Bool") for k in _terms(v)}) for n, v in may.items()}
         for n, v in bodies(chosen).items():
             held = _terms(chosen[n])
             for k, t in _terms(v).items():
                 self.s.add(implies(t, held.get(k, F)))
         return dict(chosen)
+
+    def _may_pairs(self, bindings: tuple[Binding, ...],
+                   bodies: Callable[[dict[str, SetV | RelV]], dict[str, SetV | RelV]],
+                   pos: Pos) -> dict[str, SetV | RelV]:
+        """The pairs a monotone group may hold: its bodies iterated with every pair present."""
+        may: dict[str, SetV | RelV] = {b.name: RelV({}) for b in bindings}
+        for _ in range(MAX_ITERATIONS):
+            if self.deadline is not None and time.monotonic() > self.deadline:
+                raise OutOfTime
+            nxt = bodies({n: _data(v, {k: T for k in _terms(v)}) for n, v in may.items()})
+            if all(type(nxt[n]) is type(may[n]) and set(_terms(nxt[n])) == set(_terms(may[n])) for n in may):
+                return may
+            may = nxt
+        raise Unsupported(pos, "unsupported: a recursive definition needing more iterations than the bound")
 
     def _settled(self, cur: dict[str, Any], nxt: dict[str, Any]) -> bool:
         """Whether no candidate execution tells the two iterates apart (the solver says so;
