@@ -367,6 +367,10 @@ CUSTOM_MODELS = (
     "let r = (rf | co)* ; fr?\nirreflexive r ; po as n",
     "empty ~M & (R | W) as o\n~empty [_] & (po+ ; po^-1) as o2",
     "empty fencerel(Release) & (R * _) as p",
+    # herd library idioms: an optional set (`try`), local bindings, the empty set, `sm`
+    "let opt = (try NOSUCH with {}) | (try Release with {})\nacyclic (po ; [opt] ; po) | com as q",
+    "let r = let p = po \\ (W * R) and f = {} in p | [f]\nacyclic r | rfe | co | fr as s",
+    "acyclic po | ((fr | rf | co) ; sm) as t",
 )
 
 

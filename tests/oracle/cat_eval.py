@@ -20,8 +20,11 @@ from verifier.cat.syntax import (
     Complement,
     EmptyRel,
     Let,
+    LetIn,
     Name,
     Postfix,
+    SetLit,
+    Try,
 )
 
 Pair = tuple[int, int]
@@ -29,6 +32,10 @@ Pair = tuple[int, int]
 
 class Unsupported(Exception):
     """A model or program feature the oracle deliberately does not handle."""
+
+
+class Unbound(Unsupported):
+    """A name nothing binds (inside `try`: its fallback; elsewhere: not an execution we judge)."""
 
 
 @dataclass(frozen=True)
@@ -227,6 +234,16 @@ class Evaluator:
             return self.binary(e, env)
         if isinstance(e, Call):
             return self.call(e, env)
+        if isinstance(e, Try):
+            try:
+                return self.eval(e.body, env)
+            except Unbound:
+                return self.eval(e.fallback, env)
+        if isinstance(e, SetLit) and not e.items:
+            return ESet(frozenset())
+        if isinstance(e, LetIn) and not e.rec and all(b.params is None and b.names is None for b in e.bindings):
+            local = {b.name: self.eval(b.body, env) for b in e.bindings}
+            return self.eval(e.body, {**env, **local})
         raise Unsupported(f"expression {type(e).__name__}")
 
     def binary(self, e: Binary, env: Mapping[str, Value]) -> Value:
@@ -236,6 +253,10 @@ class Evaluator:
             a = ESet(frozenset())
         if isinstance(b, ERel) and not b.pairs and isinstance(a, ESet):
             b = ESet(frozenset())
+        if isinstance(a, ESet) and not a.items and isinstance(b, ERel):
+            a = ERel(frozenset())
+        if isinstance(b, ESet) and not b.items and isinstance(a, ERel):
+            b = ERel(frozenset())
         if e.op == "*":
             return ERel(frozenset((x, y) for x in self.set(a).items for y in self.set(b).items))
         if e.op == ";":
@@ -273,7 +294,7 @@ class Evaluator:
             return env[name]
         if name not in self.cache:
             if name not in self.builtins:
-                raise Unsupported(f"unbound name {name}")
+                raise Unbound(name)
             self.cache[name] = self.builtins[name]()
         return self.cache[name]
 

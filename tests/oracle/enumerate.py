@@ -222,7 +222,7 @@ class Candidate:
         return frozenset(ev.raised) if ev.allowed(models) else None
 
     def static_names(self, tags: frozenset[str]) -> set[str]:
-        builtins = {"R", "W", "F", "M", "_", "IW", "po", "rmw", "iico", "loc", "int", "ext", "id"}
+        builtins = {"R", "W", "F", "M", "_", "IW", "po", "rmw", "iico", "loc", "int", "ext", "id", "sm"}
         return builtins | {"addr", "data", "ctrl", "pick-addr", "pick-data"} | tags | {
             t for e in self.events for t in e.tags
         }
@@ -255,6 +255,8 @@ class Candidate:
             return rel(lambda a, b: a.loc is not None and a.loc == b.loc)
         if name == "int":
             return rel(same_thread)
+        if name == "sm":  # herd's same single-copy-atomic access: without mixed sizes, each access alone
+            return rel(lambda a, b: a.eid == b.eid and a.kind in "RW")
         if name == "ext":
             return rel(lambda a, b: not same_thread(a, b))
         if name == "id":
