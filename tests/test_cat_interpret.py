@@ -10,7 +10,7 @@ import pytest
 
 from verifier.analyses.check import check
 from verifier.analyses.registry import resolve_model
-from verifier.errors import Unsupported
+from verifier.errors import InputError, Unsupported
 from verifier.frontends import parse_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,9 +71,9 @@ def test_unused_definitions_may_use_anything(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("model", "what"), [
     ("let f = fun x -> x\nacyclic f\n", "anonymous functions"),
-    ("let a = {po}\nacyclic po\nempty a\n", "explicit sets with elements"),
+    ("let f(x) = x\nlet a = (f po) rf\nacyclic a\n", "applying a function's result"),
     ("let g(r) = r\nlet a = g(po) | (let rec f(x) = f(x) in f(po))\nacyclic a\n", "recursive functions"),
-    ("with x from po\nacyclic x\n", "'with ... from' other than herd's coherence-order generation"),
+    ("enum E = 'a\ndefault R[E]\nacyclic po\n", "bell 'default' declarations"),
     ("empty classes-loc(W)\n", "herd7's primitive 'classes-loc'"),
 ])
 def test_what_a_check_reaches_is_refused_by_name(model: str, what: str, tmp_path: Path) -> None:
@@ -82,8 +82,20 @@ def test_what_a_check_reaches_is_refused_by_name(model: str, what: str, tmp_path
     assert f"unsupported: {what}" in str(e.value)
 
 
-def test_generate_cos_written_elsewhere_has_no_known_meaning(tmp_path: Path) -> None:
-    model = "let generate_cos(r) = r\nwith co from generate_cos(co0)\n" + SC
-    with pytest.raises(Unsupported) as e:
+@pytest.mark.parametrize(("model", "what"), [
+    ("let a = {po}\nacyclic po\nempty a\n", "a check needs a set or relation"),
+    ("with x from po\nacyclic x\n", "expected a set of sets or relations here, found a relation"),
+])
+def test_sets_of_relations_are_values_not_relations(model: str, what: str, tmp_path: Path) -> None:
+    with pytest.raises(InputError) as e:
         observe(tmp_path, model)
-    assert "cross.cat" in str(e.value)
+    assert what in str(e.value) and not isinstance(e.value, Unsupported)
+
+
+def test_generate_cos_written_elsewhere_is_an_ordinary_function(tmp_path: Path) -> None:
+    """Only cross.cat's generate_cos is the engine's co generation; this one returns a
+    relation, from which 'with' cannot choose (herd: "set expected")."""
+    model = "let generate_cos(r) = r\nwith co from generate_cos(co0)\n" + SC
+    with pytest.raises(InputError) as e:
+        observe(tmp_path, model)
+    assert "found a relation" in str(e.value)

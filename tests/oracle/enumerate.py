@@ -22,7 +22,7 @@ from itertools import permutations, product
 
 from tests.oracle.cat_eval import ERel, ESet, Evaluator, Pair, Unsupported, Value, compose
 from tests.oracle.traces import Ptr, Trace, Val, thread_traces
-from verifier.analyses.registry import ModelSpec, all_tags
+from verifier.analyses.registry import ModelSpec
 from verifier.cat.syntax import CatModel, Check
 from verifier.errors import Pos
 from verifier.program.ast import (
@@ -48,7 +48,7 @@ Co = dict[str, tuple[int, ...]]  # location -> its writes in coherence order
 class Event:
     eid: int
     tid: int | None  # None: an initial write (in no thread)
-    kind: str  # "R", "W" or "F"
+    kind: str  # "R", "W", "F" or "L" (a herd7 lock event: a location, no value)
     loc: str | None
     value: Val | None
     tags: frozenset[str]
@@ -68,7 +68,7 @@ def reachable_states(test: Litmus, spec: ModelSpec) -> Result:
     tids = [th.tid for th in sorted(test.threads, key=lambda th: th.tid)]
     observed = observed_of(test)
     models = (*spec.prelude, spec.cat)
-    tags = all_tags()
+    tags = spec.tags
     found: dict[State, bool] = {}  # state -> does the condition hold in it
     evaluated = 0
     # With flags every allowed execution counts, not one per state.
@@ -209,7 +209,8 @@ class Candidate:
         """None if the models forbid the execution, else the flags it raises."""
         co_pairs = frozenset((o[i], o[j]) for o in co.values() for i in range(len(o)) for j in range(i + 1, len(o)))
         table: dict[str, Callable[[], ESet | ERel]] = {
-            "FW": lambda: ESet(frozenset(o[-1] for o in co.values())),
+            # herd: a location no thread writes has no final write (its final rf is "Init")
+            "FW": lambda: ESet(frozenset(o[-1] for o in co.values() if self.events[o[-1]].tid is not None)),
             "rf": lambda: ERel(rf),
             "co": lambda: ERel(co_pairs),
             "fr": lambda: ERel(compose(frozenset((r, w) for w, r in rf), co_pairs)),
@@ -242,7 +243,7 @@ class Candidate:
         def rel(pred: Callable[[Event, Event], bool]) -> ERel:
             return ERel(frozenset((a.eid, b.eid) for a in evs for b in evs if pred(a, b)))
 
-        kinds = {"R": "R", "W": "W", "F": "F", "M": "RW", "_": "RWF"}
+        kinds = {"R": "R", "W": "W", "F": "F", "M": "RW", "_": "RWFL"}
         if name in kinds:
             return ESet(frozenset(e.eid for e in evs if e.kind in kinds[name]))
         if name == "IW":

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from verifier.errors import Pos
 from verifier.program.ast import (
+    Assign,
     Atom,
     BinOp,
     Condition,
@@ -69,6 +70,21 @@ def cmpxchg(dst: str | None, loc: str, expect: int, new: int, cls: str = "mb") -
 def spin_lock(loc: str) -> Rmw:
     """Only executions where the lock was free exist (`require`)."""
     return Rmw(None, LocAddr(loc), Const(1), Old(), "lock", P, require=BinOp("==", Old(), Const(0)))
+
+
+def spin_unlock(loc: str) -> Store:
+    return Store(LocAddr(loc), Const(0), "unlock", P)
+
+
+def spin_trylock(dst: str, loc: str) -> Rmw:
+    """1 if it took the lock (which was free), else 0."""
+    free = BinOp("==", Old(), Const(0))
+    return Rmw(dst, LocAddr(loc), Const(1), free, "trylock", P, cond=free)
+
+
+def spin_is_locked(dst: str, loc: str) -> list[Instr]:
+    """As the C front end reads it: the lock's value, compared with 0."""
+    return [Load(f"%{dst}", LocAddr(loc), "is-locked", P), Assign(dst, BinOp("!=", Reg(f"%{dst}"), Const(0)), P)]
 
 
 def if_eq(reg: str, value: int, then: Sequence[Instr], other: Sequence[Instr] = ()) -> If:
@@ -363,3 +379,43 @@ def programs(dependencies: bool = True) -> st.SearchStrategy[Litmus]:
 def aarch64_programs() -> st.SearchStrategy[Litmus]:
     """The same shapes in AArch64 classes (arch "AArch64"), without dependencies."""
     return _programs(AARCH64)
+
+
+# ---------------------------------------------------------------- random programs with locks
+
+LOCK = "s"
+
+
+@st.composite
+def _lock_thread(draw: st.DrawFn, regs: list[str], budget: _Budget) -> list[Instr]:
+    """A critical section, a trylock (unlocking if it took the lock), an is_locked query,
+    or no lock at all; around 1-2 random accesses to the other locations."""
+    body = [draw(_simple(KERNEL_C_NO_DEPS, regs, budget)) for _ in range(draw(st.integers(1, 2)))]
+    shape = draw(st.sampled_from(("critical", "critical", "trylock", "is-locked", "none")))
+    if shape == "critical":
+        return [spin_lock(LOCK), *body, spin_unlock(LOCK)]
+    if shape == "none":
+        return body
+    dst = KERNEL_C_NO_DEPS.register(regs)
+    regs.append(dst)
+    if shape == "trylock":
+        return [spin_trylock(dst, LOCK), *body, if_eq(dst, 1, [spin_unlock(LOCK)])]
+    return [*spin_is_locked(dst, LOCK), *body]
+
+
+@st.composite
+def lock_programs(draw: st.DrawFn) -> Litmus:
+    """Kernel C: 2-3 threads over x, y and the lock s (used only by lock primitives), no
+    dependencies; every register and x, y observed."""
+    locs = ("x", "y")
+    budget = _Budget(3, {n: 2 for n in locs})
+    threads: list[list[Instr]] = []
+    observed: list[Observable] = []
+    for tid in range(draw(st.integers(2, 3))):
+        regs: list[str] = []
+        threads.append(draw(_lock_thread(regs, budget)))
+        observed += [RegObs(tid, r) for r in regs]
+    observed += [MemObs(n) for n in locs]
+    atoms = [Atom(o, draw(st.integers(0, 2))) for o in draw(st.lists(st.sampled_from(observed), min_size=1, max_size=2))]
+    prop: Prop = atoms[0] if len(atoms) == 1 else PAnd(tuple(atoms))
+    return litmus("random-locks", threads, prop, (*locs, LOCK), observed, {}, "C")

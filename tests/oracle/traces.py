@@ -35,7 +35,7 @@ from collections.abc import Mapping as MappingT
 from dataclasses import dataclass, field, replace
 
 from tests.oracle.cat_eval import Pair, Unsupported
-from verifier.events.mapping import Mapping, Recipe
+from verifier.events.mapping import Item, Mapping, Recipe
 from verifier.program.ast import (
     Assign,
     BinOp,
@@ -159,7 +159,7 @@ def _mentions(e: Expr | None, kind: type) -> bool:
 
 @dataclass(frozen=True)
 class TEvent:
-    kind: str  # "R", "W" or "F"
+    kind: str  # "R", "W", "F" or "L" (herd7's lock events)
     loc: str | None
     value: Val | None
     tags: frozenset[str]
@@ -238,6 +238,13 @@ class _Runner:
             loc = _address(i.addr, t.env)
             if t.reads_memory(i.addr):
                 t = t.depends("address dependency")
+            recipe = self.recipe(f"R.{i.cls}")
+            if any(item.kind == "L" for item in recipe):
+                # herd7's ReadLock: says locked (RL, 1) or not (RU, 0), by the execution's choice
+                for tag, v in (("RL", 1), ("RU", 0)):
+                    lock = [Item(item.kind, (tag,)) if item.kind == "L" else item for item in recipe]
+                    yield t.emit(tuple(lock), loc, None, None)[0].set(i.dst, v)
+                return
             for v in self.domain(loc):
                 yield t.emit(self.recipe(f"R.{i.cls}"), loc, v, None)[0].set(i.dst, v, tainted=True)
         elif isinstance(i, Store):
@@ -254,6 +261,14 @@ class _Runner:
 
     def rmw(self, i: Rmw, t: Trace) -> Iterator[Trace]:
         loc = _address(i.addr, t.env)
+        if any(item.kind == "L" for item in self.recipe(f"RMW.{i.cls}")):
+            # herd7's lock events: spin_lock always takes the lock (lock.cat decides what it
+            # sees); spin_trylock takes it (1) or fails (0) by the execution's choice.
+            outcomes = [("RMW", 1)] + ([("RMW-fail", 0)] if i.cond is not None else [])
+            for key, result in outcomes:
+                t2 = t.emit(self.recipe(f"{key}.{i.cls}"), loc, None, None)[0]
+                yield t2.set(i.dst, result) if i.dst is not None else t2
+            return
         if any(t.reads_memory(e) for e in (i.addr, i.new, i.cond)):
             t = t.depends("an RMW's address or operand read from memory")
         if _mentions(i.new, Ite) or _mentions(i.cond, Ite):

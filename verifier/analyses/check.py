@@ -29,7 +29,7 @@ from verifier.analyses.observe import (
     format_value,
     prop_term,
 )
-from verifier.analyses.registry import ModelSpec, all_tags, validate_expectations
+from verifier.analyses.registry import ModelSpec, validate_expectations
 from verifier.errors import Pos
 from verifier.events.build import build_events
 from verifier.events.graph import EventGraph
@@ -126,7 +126,7 @@ def check(
     deadline = None if timeout is None else start + timeout
     refuse_mixed_sizes(ex, deadline)
     try:
-        model = interpret(spec.cat, list(spec.prelude), ex, all_tags(), deadline)
+        model = interpret(spec.cat, list(spec.prelude), ex, spec.tags, deadline)
     except OutOfTime:
         return _unknown(test, spec, start, graph)
     observed = observed_of(test)

@@ -22,7 +22,7 @@ import z3
 from verifier.analyses.check import Witness, extract_witness, refuse_mixed_sizes
 from verifier.analyses.knobs import Knob, superset
 from verifier.analyses.observe import prop_term
-from verifier.analyses.registry import ModelSpec, all_tags
+from verifier.analyses.registry import ModelSpec
 from verifier.errors import Pos
 from verifier.events.build import build_events
 from verifier.events.graph import EventGraph
@@ -79,7 +79,7 @@ class Choices:
         self.graph = graph
         ex = encode_execution(graph)
         refuse_mixed_sizes(ex, deadline)
-        interpret(spec.cat, list(spec.prelude), ex, all_tags())
+        interpret(spec.cat, list(spec.prelude), ex, spec.tags)
         if test.filter is not None:
             ex.script.add(prop_term(ex, test.filter, test))
         cond = prop_term(ex, test.condition.prop, test)

@@ -9,10 +9,13 @@ from pathlib import Path
 
 import yaml
 
+from verifier.analyses.kernel_macros import def_mapping
+from verifier.cat.bell import annotation_sets
+from verifier.cat.herd_files import load_cfg, load_def
 from verifier.cat.parser import load_model
 from verifier.cat.scope import EXECUTION_NAMES, check_scope
 from verifier.cat.syntax import CatModel
-from verifier.errors import InputError, Pos, UsageError
+from verifier.errors import InputError, Pos, Unsupported, UsageError
 from verifier.events.mapping import Mapping, load_table
 from verifier.program.ast import Litmus
 
@@ -37,12 +40,23 @@ class ModelSpec:
     # How a C test's plain kernel `Result:` comment (LKMM's verdict) is judged under this
     # model: "exact", or "hardware" (stronger than LKMM: a Sometimes there may be Never here).
     kernel_result: str = "exact"
+    # Mappings of the model's own (a herd7 .def file: dialect -> column), before `compile`.
+    own: tuple[tuple[str, Mapping], ...] = ()
+    # The sets a bell file declares (one per annotation), on top of every table's tags.
+    bell_sets: frozenset[str] = frozenset()
+
+    @property
+    def tags(self) -> frozenset[str]:
+        """Every tag name the model may use as a set: no event of a test may carry it."""
+        return all_tags() | self.bell_sets
 
     def applies_to(self, arch: str) -> bool:
         """Whether the model knows how to compile tests of this dialect."""
-        return arch in dict(self.compile)
+        return arch in dict(self.compile) or arch in dict(self.own)
 
     def mapping_for(self, arch: str, pos: Pos) -> Mapping:
+        if arch in dict(self.own):
+            return dict(self.own)[arch]
         ref = dict(self.compile).get(arch)
         if ref is None:
             raise InputError(pos, f"model '{self.name}' does not apply to {arch} tests")
@@ -110,7 +124,7 @@ def resolve_model(name_or_path: str, target: str | None = None) -> ModelSpec:
     reg = _registry()
     if name_or_path in reg:
         entry = reg[name_or_path]
-        cat = load_model(encodings_dir() / entry["cat"], (encodings_dir(),))
+        cat = load_model(encodings_dir() / entry["cat"], library())
         compile_ = tuple(sorted((str(k), str(v)) for k, v in entry.get("compile", {}).items()))
         kernel_result = str(entry.get("kernel-result", "exact"))
         if kernel_result not in ("exact", "hardware"):
@@ -121,9 +135,12 @@ def resolve_model(name_or_path: str, target: str | None = None) -> ModelSpec:
     try:
         if not path.is_file():
             raise UsageError(
-                f"unknown model {name_or_path!r}: use one of {', '.join(model_names())} or a path to a .cat file"
+                f"unknown model {name_or_path!r}: use one of {', '.join(model_names())} or a path to a "
+                ".cat or .cfg file"
             )
-        cat = load_model(path, (encodings_dir(),))
+        if path.suffix == ".cfg":
+            return _herd_config(path)
+        cat = load_model(path, library())
     except OSError as e:  # a name too long, a file that cannot be read
         raise UsageError(f"cannot read the model {name_or_path}: {e.strerror}") from None
     compile_ = _DEFAULT_COMPILE
@@ -131,6 +148,38 @@ def resolve_model(name_or_path: str, target: str | None = None) -> ModelSpec:
         compile_ = (("C", f"kernel-c.tbl:{target}"),) + _DEFAULT_COMPILE[1:]
     check_scope((*_prelude(), cat), EXECUTION_NAMES | all_tags())
     return ModelSpec(path.stem, cat, _prelude(), compile_)
+
+
+def library() -> tuple[Path, ...]:
+    """Where a model's `include`s are looked for after its own folder: our own files of the
+    names herd7's library gives (`encodings/herd/`: cos.cat, cross.cat, ...), and `encodings/`."""
+    return (encodings_dir() / "herd", encodings_dir())
+
+
+# The sets herd7's C front end gives beyond R, W, F, M, IW, FW (herd's CAction.arch_sets):
+# the accesses of atomic operations, and its lock events (none yet: lock primitives are
+# refused under a .def model, so these are empty, as in a test without locks).
+_HERD_C_SETS = frozenset({"RMW", "X", "LK", "LKR", "LKW", "LS", "LF", "UL", "RL", "RU"})
+
+
+def _herd_config(path: Path) -> ModelSpec:
+    """A model as herd7's `-conf FILE.cfg` makes it: bell file, then cat file (variants
+    applied), with C primitives compiled by the .cfg's macro file."""
+    cfg = load_cfg(path, library())
+    search = library()
+    parts = [load_model(f, search, cfg.variants) for f in (cfg.bell, cfg.model) if f is not None]
+    cat = CatModel(parts[-1].title, tuple(s for m in parts for s in m.stmts), parts[-1].path)
+    bell_sets = annotation_sets(parts) | _HERD_C_SETS
+    own: tuple[tuple[str, Mapping], ...] = ()
+    if cfg.macros is not None:
+        if "lkmmv2" not in cfg.variants:
+            raise Unsupported(Pos(str(path), 1, 1), "unsupported: herd7's lkmmv1 reading of kernel C atomics "
+                                                    "(the .cfg has no 'variant lkmmv2')")
+        own = (("C", def_mapping(load_def(cfg.macros), cfg.macros)),)
+    compile_ = tuple(c for c in _DEFAULT_COMPILE if c[0] != "C" or not own)
+    spec = ModelSpec(path.stem, cat, _prelude(), compile_, own=own, bell_sets=bell_sets)
+    check_scope((*_prelude(), cat), EXECUTION_NAMES | spec.tags)
+    return spec
 
 
 @cache

@@ -15,6 +15,7 @@ Why this shape:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Sequence
 from functools import cache
 from pathlib import Path
@@ -523,8 +524,27 @@ def _splice(stmts: Sequence[Stmt], path: Path, search: tuple[Path, ...], variant
             chosen = s.then if variant_holds(s.cond, variants) else s.orelse
             out.extend(_splice(chosen, path, search, variants, stack))
         else:
-            out.append(s)
+            out.append(_choose_variants(s, variants))
     return tuple(out)
+
+
+def _choose_variants(node: Any, variants: frozenset[str]) -> Any:
+    """`node` with each `if "variant" then e1 else e2` expression replaced by its chosen
+    branch (the variants are known when a model is loaded, as in herd7)."""
+    if isinstance(node, IfExpr) and not isinstance(node.cond, Compare):
+        return _choose_variants(node.then if variant_holds(node.cond, variants) else node.orelse, variants)
+    if isinstance(node, tuple):
+        items = tuple(_choose_variants(x, variants) for x in node)
+        return node if all(a is b for a, b in zip(items, node, strict=True)) else items
+    if not dataclasses.is_dataclass(node) or isinstance(node, (Pos, type)):
+        return node
+    changes = {}
+    for f in dataclasses.fields(node):
+        old = getattr(node, f.name)
+        new = _choose_variants(old, variants)
+        if new is not old:
+            changes[f.name] = new
+    return dataclasses.replace(node, **changes) if changes else node
 
 
 def _find_include(s: Include, path: Path, search: tuple[Path, ...]) -> Path:

@@ -29,7 +29,6 @@ from verifier.cat.syntax import (
     Check,
     Compare,
     Complement,
-    Enum,
     Forall,
     Fun,
     IfExpr,
@@ -58,11 +57,11 @@ from verifier.errors import InputError, Unsupported
 # every candidate execution gives (smt/interpret.py computes them; the mapping tables' tags
 # come on top).  `sm`/`si` (herd: same single-copy-atomic access) is the identity on memory
 # events, as mixed-size accesses are refused.
-BUILTIN_FUNCTIONS = frozenset({"domain", "range"})
+BUILTIN_FUNCTIONS = frozenset({"domain", "range", "map", "different-values"})
 # herd7's other primitives: known names (a model that defines functions with them is read),
 # refused by name when one is called.
 HERD_PRIMITIVES = frozenset({
-    "at-least-one-writable", "same-oa", "different-values", "fromto", "classes-loc", "classes", "lift",
+    "at-least-one-writable", "same-oa", "fromto", "classes-loc", "classes", "lift",
     "delift", "deliftinter", "linearisations", "bisimulation", "tag2scope", "tag2level", "tag2events",
     "tag2fenced", "loc2events", "fail", "as_transitive",
 })
@@ -79,15 +78,12 @@ _STATEMENTS: dict[type, str] = {
     Forall: "'forall ... do ... end'",
     IfVariant: "'if \"variant\" ... end'",
     MatchStmt: "'match' statements",
-    Enum: "bell declarations ('enum')",
-    Instructions: "bell declarations ('instructions', 'default')",
     Include: "'include' here",
 }
 # Expressions the interpreter does not evaluate yet: refused where a check reaches them.
 UNSUPPORTED_EXPRESSIONS: dict[type, str] = {
     Tag: "tags ('name)",
     Tuple: "tuples",
-    Apply: "applying a function's result (curried application)",
     Fun: "anonymous functions ('fun')",
     IfExpr: "'if ... then ... else'",
     Match: "'match' expressions",
@@ -102,8 +98,11 @@ def unsupported_expression(e: CatExpr) -> str | None:
         return why
     if isinstance(e, LetIn) and any(b.names is not None for b in e.bindings):
         return "binding a tuple ('let (a, b) = ...')"
-    if isinstance(e, SetLit) and e.items:
-        return "explicit sets with elements ({e, ...})"
+    if isinstance(e, Apply):
+        # herd's library `map f S` is built in (smt/families.py); other curried calls are not.
+        if isinstance(e.fn, Call) and e.fn.fn == "map" and len(e.fn.args) == 1:
+            return None
+        return "applying a function's result (curried application)"
     return None
 
 
@@ -232,12 +231,14 @@ def refuse_unsupported(models: Iterable[CatModel]) -> None:
                     raise Unsupported(s.pos, f"unsupported: '{s.mode}' checks in a model")
                 _reach(s.expr, env, seen)
             elif isinstance(s, WithFrom):
-                if not (isinstance(s.expr, Call) and s.expr.fn in ("generate_cos", "generate_orders")):
-                    raise Unsupported(s.pos, "unsupported: 'with ... from' other than herd's coherence-order "
-                                             "generation (cross.cat's generate_cos / generate_orders) in a model")
-                for a in s.expr.args:
+                # co generation (cross.cat's generate_cos): the engine's co; `cross(S)`: the
+                # choice itself (families.py); anything else: a choice among S's members.
+                calls = isinstance(s.expr, Call) and s.expr.fn in ("generate_cos", "generate_orders", "cross")
+                for a in s.expr.args if calls else (s.expr,):  # type: ignore[union-attr]
                     _reach(a, env, seen)
-                env.pop(s.name, None)  # bound to the engine's co from here on
+                env.pop(s.name, None)  # a chosen value from here on
+            elif isinstance(s, Instructions) and s.default:
+                raise Unsupported(s.pos, "unsupported: bell 'default' declarations in a model")
 
 
 def check_scope(models: Iterable[CatModel], builtins: frozenset[str]) -> None:

@@ -19,7 +19,7 @@ event of the thread).
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from verifier.errors import InputError, Pos, Unsupported
 from verifier.events.graph import INIT_TID, Dep, Event, EventGraph
@@ -273,7 +273,9 @@ def _step(tid: int, instr: Instr, st: _State, mapping: Mapping, acc: _Acc) -> _S
         return _State(st.guard, _merge_envs([(cond, then.env), (TRUE, other.env)]), st.ctrl, reservation)
     if isinstance(instr, Load):
         a = _eval(instr.addr, st.env, None)
-        recipe = _recipe(mapping, f"R.{instr.cls}", instr.pos)
+        recipe = _recipe(mapping, f"R.{instr.cls}", instr.pos, instr.prim)
+        if any(item.kind == "L" for item in recipe):
+            return _lock_query(tid, instr, recipe, a, st, acc)
         eids = _emit(tid, recipe, [st.guard] * len(recipe), a, None, instr.pos, f"R.{instr.cls}", acc, st,
                      size=instr.size, paired=instr.paired)
         r = _only(recipe, eids, "R")
@@ -284,14 +286,14 @@ def _step(tid: int, instr: Instr, st: _State, mapping: Mapping, acc: _Acc) -> _S
     if isinstance(instr, Store):
         a = _eval(instr.addr, st.env, None)
         v = _eval(instr.value, st.env, None)
-        recipe = _recipe(mapping, f"W.{instr.cls}", instr.pos)
+        recipe = _recipe(mapping, f"W.{instr.cls}", instr.pos, instr.prim)
         _emit(tid, recipe, [st.guard] * len(recipe), a, v, instr.pos, f"W.{instr.cls}", acc, st,
               size=instr.size, paired=instr.paired)
         return st
     if isinstance(instr, StoreEx):
         return _store_ex(tid, instr, st, mapping, acc)
     if isinstance(instr, Fence):
-        recipe = _recipe(mapping, f"F.{instr.cls}", instr.pos)
+        recipe = _recipe(mapping, f"F.{instr.cls}", instr.pos, instr.prim)
         _emit(tid, recipe, [st.guard] * len(recipe), None, None, instr.pos, f"F.{instr.cls}", acc, st)
         return st
     if isinstance(instr, Rmw):
@@ -299,7 +301,9 @@ def _step(tid: int, instr: Instr, st: _State, mapping: Mapping, acc: _Acc) -> _S
     raise InputError(instr.pos, f"unexpected {type(instr).__name__} in straight-line code")
 
 
-def _recipe(mapping: Mapping, key: str, pos: Pos) -> Recipe:
+def _recipe(mapping: Mapping, key: str, pos: Pos, prim: str = "") -> Recipe:
+    if prim in mapping.undefined:
+        raise InputError(pos, f"'{prim}' is not defined by {mapping.name}")
     recipe = mapping.recipe(key)
     if recipe is None:
         raise Unsupported(pos, f"the mapping {mapping.name} has no row for {key!r}")
@@ -334,6 +338,8 @@ def _emit(
         a = addr.sym if addr is not None and item.kind != "F" else None
         if item.kind == "F":
             ev = Event(eid, tid, "F", tags, guard, None, None, pos, cls)
+        elif item.kind == "L":
+            ev = Event(eid, tid, "L", tags, guard, a, None, pos, cls)
         elif item.kind == "R":
             ev = Event(eid, tid, "R", tags, guard, a, SRead(eid), pos, cls, size)
         else:
@@ -359,7 +365,9 @@ def _emit(
 
 def _rmw(tid: int, instr: Rmw, st: _State, mapping: Mapping, acc: _Acc) -> _State:
     key = f"RMW.{instr.cls}"
-    ok = _recipe(mapping, key, instr.pos)
+    ok = _recipe(mapping, key, instr.pos, instr.prim)
+    if any(item.kind == "L" for item in ok):
+        return _lock_rmw(tid, instr, ok, st, mapping, acc)
     fail: Recipe = _recipe(mapping, f"RMW-fail.{instr.cls}", instr.pos) if instr.cond is not None else ()
     a = _eval(instr.addr, st.env, None)
     # Lay out the events: success fences before the read, failure fences before the read, the
@@ -419,6 +427,52 @@ def _rmw(tid: int, instr: Rmw, st: _State, mapping: Mapping, acc: _Acc) -> _Stat
         if instr.cond is not None:
             ret = _cas_result(ret, read_eid, decided_by, success, instr.one_instruction, acc)
         env[instr.dst] = ret
+    return st.with_env(env)
+
+
+# --------------------------------------------------------------------------- herd7's lock events
+
+
+def _choice(acc: _Acc) -> Sym:
+    choice = SChoice(acc.choices)
+    acc.choices += 1
+    return truth(choice)
+
+
+def _lock_rmw(tid: int, instr: Rmw, ok: Recipe, st: _State, mapping: Mapping, acc: _Acc) -> _State:
+    """spin_lock / spin_trylock as herd7's C semantics makes them when the model compiles
+    them to lock events (LKR, LKW, LF: herd's `linux_lock`, `TryLock`).  These events read no
+    value: which lock state they see is the model's business (lock.cat), so spin_lock has no
+    value requirement, and whether spin_trylock succeeds is a free choice of the execution
+    (herd's `altT`); it returns 1 if it does, else 0.  No rmw pair: lock.cat makes its own."""
+    a = _eval(instr.addr, st.env, None)
+    success = _choice(acc) if instr.cond is not None else TRUE
+    _emit(tid, ok, [conj(st.guard, success)] * len(ok), a, None, instr.pos, f"RMW.{instr.cls}", acc, st)
+    if instr.cond is not None:
+        fail = _recipe(mapping, f"RMW-fail.{instr.cls}", instr.pos)
+        _emit(tid, fail, [conj(st.guard, neg(success))] * len(fail), a, None, instr.pos,
+              f"RMW-fail.{instr.cls}", acc, st)
+    env = dict(st.env)
+    if instr.dst is not None:
+        env[instr.dst] = Val(ite(success, SConst(1), SConst(0)))
+    return st.with_env(env)
+
+
+def _lock_query(tid: int, instr: Load, recipe: Recipe, a: Val, st: _State, acc: _Acc) -> _State:
+    """spin_is_locked as herd7's C semantics makes it (a `ReadLock` event): locked (tag RL,
+    value 1) or unlocked (RU, value 0) by free choice, which lock.cat then constrains.  The
+    value is a constant of the choice, not read from memory: nothing depends on the event."""
+    locked = _choice(acc)
+    items = [Item(i.kind, tuple(t for t in i.tags if t not in ("RL", "RU"))) for i in recipe]
+    eids = _emit(tid, items, [st.guard] * len(items), a, None, instr.pos, f"R.{instr.cls}", acc, st)
+    for item, eid in zip(recipe, eids, strict=True):
+        if item.kind == "L":
+            ev = acc.events[eid]
+            extra: tuple[tuple[str, Sym], ...] = (("RL", locked),) if "RL" in item.tags else ()
+            extra += (("RU", neg(locked)),) if "RU" in item.tags else ()
+            acc.events[eid] = replace(ev, tags=ev.tags + extra)
+    env = dict(st.env)
+    env[instr.dst] = Val(ite(locked, SConst(1), SConst(0)))
     return st.with_env(env)
 
 

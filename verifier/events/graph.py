@@ -25,7 +25,7 @@ class Event:
 
     eid: int
     tid: int
-    kind: str  # "R", "W" or "F"
+    kind: str  # "R", "W", "F", or "L" (a herd7 lock event: a location, no value)
     tags: tuple[tuple[str, Sym], ...]
     guard: Sym
     addr: Sym | None

@@ -25,7 +25,9 @@ from verifier.errors import InputError, Pos
 
 @dataclass(frozen=True)
 class Item:
-    kind: str  # "R", "W" or "F"
+    # "R", "W", "F", or "L": one of herd7's C lock events (LKR, LKW, UL, LF, RL, RU), which
+    # has a location but reads and writes no value (a `.def` model's spin_lock; not in tables).
+    kind: str
     tags: tuple[str, ...]
 
 
@@ -38,6 +40,10 @@ class Mapping:
 
     name: str  # e.g. "kernel-c.tbl:x86-64"
     rows: tuple[tuple[str, Recipe], ...]
+    # Kernel primitives this mapping does not define although their class has a row: a
+    # herd7 `.def` file defines primitives one by one, and a test using one it lacks is
+    # refused, as herd7 refuses it.
+    undefined: frozenset[str] = frozenset()
 
     def recipe(self, key: str) -> Recipe | None:
         return dict(self.rows).get(key)

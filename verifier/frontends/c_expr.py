@@ -85,6 +85,11 @@ class Prim:
     cls: str
     build: RmwBuild | None = None
     returns: bool = True
+    # What the primitive is in herd7's own terms, as a `.def` file must define it for this
+    # front end's reading to be the model's: the event form, then (atomic operations) the
+    # operator and operand ("V": the argument), then a comparison of the result with 0.
+    # E.g. "__atomic_op_return - 1 ==0" for atomic_dec_and_test.
+    herd: str = ""
 
 
 def _fetch(op: str, arg: bool) -> RmwBuild:
@@ -118,54 +123,66 @@ def _table() -> dict[str, Prim]:
     for name, (arg, cls) in {"READ_ONCE": ("star", "once"), "atomic_read": ("ptr", "once"),
                              "smp_load_acquire": ("ptr", "acquire"),
                              "atomic_read_acquire": ("ptr", "acquire")}.items():
-        p[name] = Prim("load", (arg,), cls)
+        p[name] = Prim("load", (arg,), cls, herd="__load")
     for name, (arg, cls) in {"WRITE_ONCE": ("star", "once"), "atomic_set": ("ptr", "once"),
                              "smp_store_release": ("ptr", "release"),
                              "atomic_set_release": ("ptr", "release")}.items():
-        p[name] = Prim("store", (arg, "val"), cls, returns=False)
+        p[name] = Prim("store", (arg, "val"), cls, returns=False, herd="__store")
     for name, cls in {"smp_mb": "mb", "smp_rmb": "rmb", "smp_wmb": "wmb",
                       "smp_mb__before_atomic": "before-atomic", "smp_mb__after_atomic": "after-atomic",
                       "smp_mb__after_spinlock": "after-spinlock",
                       "smp_mb__after_unlock_lock": "after-unlock-lock"}.items():
-        p[name] = Prim("fence", (), cls, returns=False)
+        p[name] = Prim("fence", (), cls, returns=False, herd="__fence")
     # RCU: read-side critical sections and grace periods are fences the models give meaning
     # to (encodings/rcu.cat); rcu_dereference is READ_ONCE (its ordering is the address
     # dependency), rcu_assign_pointer a release store, as in the kernel's own model.
     for name, cls in {"rcu_read_lock": "rcu-lock", "rcu_read_unlock": "rcu-unlock",
                       "synchronize_rcu": "sync-rcu"}.items():
-        p[name] = Prim("fence", (), cls, returns=False)
-    p["rcu_dereference"] = Prim("load", ("star",), "once")
-    p["rcu_assign_pointer"] = Prim("store", ("star", "val"), "release", returns=False)
+        p[name] = Prim("fence", (), cls, returns=False, herd="__fence")
+    p["rcu_dereference"] = Prim("load", ("star",), "once", herd="__load")
+    p["rcu_assign_pointer"] = Prim("store", ("star", "val"), "release", returns=False, herd="__store")
     p["spin_lock"] = Prim("rmw", ("ptr",), "lock",
-                          lambda v: (ONE, OLD, None, BinOp("==", OLD, ZERO)), returns=False)
+                          lambda v: (ONE, OLD, None, BinOp("==", OLD, ZERO)), returns=False, herd="__lock")
     p["spin_trylock"] = Prim("rmw", ("ptr",), "trylock",
-                             lambda v: (ONE, BinOp("==", OLD, ZERO), BinOp("==", OLD, ZERO), None))
-    p["spin_unlock"] = Prim("unlock", ("ptr",), "unlock", returns=False)
-    p["spin_is_locked"] = Prim("is-locked", ("ptr",), "is-locked")
+                             lambda v: (ONE, BinOp("==", OLD, ZERO), BinOp("==", OLD, ZERO), None),
+                             herd="__trylock")
+    p["spin_unlock"] = Prim("unlock", ("ptr",), "unlock", returns=False, herd="__unlock")
+    p["spin_is_locked"] = Prim("is-locked", ("ptr",), "is-locked", herd="__islocked")
     arith = {"add": "+", "sub": "-", "and": "&", "or": "|", "xor": "^"}
     for sfx, cls in {"": "mb", "_relaxed": "relaxed", "_acquire": "acquire", "_release": "release"}.items():
         for base in ("xchg", "atomic_xchg"):
-            p[base + sfx] = Prim("rmw", ("ptr", "val"), cls, lambda v: (v[0], OLD, None, None))
+            p[base + sfx] = Prim("rmw", ("ptr", "val"), cls, lambda v: (v[0], OLD, None, None), herd="__xchg")
         for base in ("cmpxchg", "atomic_cmpxchg"):
             p[base + sfx] = Prim("rmw", ("ptr", "val", "val"), cls,
-                                 lambda v: (v[1], OLD, BinOp("==", OLD, v[0]), None))
+                                 lambda v: (v[1], OLD, BinOp("==", OLD, v[0]), None), herd="__cmpxchg")
         for op, sym in arith.items():
-            p[f"atomic_fetch_{op}{sfx}"] = Prim("rmw", ("val", "ptr"), cls, _fetch(sym, True))
+            p[f"atomic_fetch_{op}{sfx}"] = Prim("rmw", ("val", "ptr"), cls, _fetch(sym, True),
+                                                herd=f"__atomic_fetch_op {sym} V")
         for op, sym in (("add", "+"), ("sub", "-")):
-            p[f"atomic_{op}_return{sfx}"] = Prim("rmw", ("val", "ptr"), cls, _ret_new(sym, True))
+            p[f"atomic_{op}_return{sfx}"] = Prim("rmw", ("val", "ptr"), cls, _ret_new(sym, True),
+                                                 herd=f"__atomic_op_return {sym} V")
         for op, sym in (("inc", "+"), ("dec", "-")):
-            p[f"atomic_fetch_{op}{sfx}"] = Prim("rmw", ("ptr",), cls, _fetch(sym, False))
-            p[f"atomic_{op}_return{sfx}"] = Prim("rmw", ("ptr",), cls, _ret_new(sym, False))
+            p[f"atomic_fetch_{op}{sfx}"] = Prim("rmw", ("ptr",), cls, _fetch(sym, False),
+                                                herd=f"__atomic_fetch_op {sym} 1")
+            p[f"atomic_{op}_return{sfx}"] = Prim("rmw", ("ptr",), cls, _ret_new(sym, False),
+                                                 herd=f"__atomic_op_return {sym} 1")
     for op, sym in arith.items():
-        p[f"atomic_{op}"] = Prim("rmw", ("val", "ptr"), "noreturn", _fetch(sym, True), returns=False)
+        p[f"atomic_{op}"] = Prim("rmw", ("val", "ptr"), "noreturn", _fetch(sym, True), returns=False,
+                                 herd=f"__atomic_op {sym} V")
     for op, sym in (("inc", "+"), ("dec", "-")):
-        p[f"atomic_{op}"] = Prim("rmw", ("ptr",), "noreturn", _fetch(sym, False), returns=False)
-    p["atomic_add_unless"] = Prim("rmw", ("ptr", "val", "val"), "mb", _add_unless)
-    p["atomic_inc_not_zero"] = Prim("rmw", ("ptr",), "mb", lambda v: _add_unless([ONE, ZERO]))
-    p["atomic_sub_and_test"] = Prim("rmw", ("val", "ptr"), "mb", _test("-", True, "=="))
-    p["atomic_dec_and_test"] = Prim("rmw", ("ptr",), "mb", _test("-", False, "=="))
-    p["atomic_inc_and_test"] = Prim("rmw", ("ptr",), "mb", _test("+", False, "=="))
-    p["atomic_add_negative"] = Prim("rmw", ("val", "ptr"), "mb", _test("+", True, "<"))
+        p[f"atomic_{op}"] = Prim("rmw", ("ptr",), "noreturn", _fetch(sym, False), returns=False,
+                                 herd=f"__atomic_op {sym} 1")
+    p["atomic_add_unless"] = Prim("rmw", ("ptr", "val", "val"), "mb", _add_unless, herd="__atomic_add_unless")
+    p["atomic_inc_not_zero"] = Prim("rmw", ("ptr",), "mb", lambda v: _add_unless([ONE, ZERO]),
+                                    herd="__atomic_add_unless 1 0")
+    p["atomic_sub_and_test"] = Prim("rmw", ("val", "ptr"), "mb", _test("-", True, "=="),
+                                    herd="__atomic_op_return - V ==0")
+    p["atomic_dec_and_test"] = Prim("rmw", ("ptr",), "mb", _test("-", False, "=="),
+                                    herd="__atomic_op_return - 1 ==0")
+    p["atomic_inc_and_test"] = Prim("rmw", ("ptr",), "mb", _test("+", False, "=="),
+                                    herd="__atomic_op_return + 1 ==0")
+    p["atomic_add_negative"] = Prim("rmw", ("val", "ptr"), "mb", _test("+", True, "<"),
+                                    herd="__atomic_op_return + V <0")
     return p
 
 
@@ -354,9 +371,9 @@ class ThreadParser:
         self.ntemp += 1
         return f"%t{self.ntemp}"
 
-    def load(self, addr: Expr, cls: str, t: Token) -> Reg:
+    def load(self, addr: Expr, cls: str, t: Token, prim: str = "") -> Reg:
         tmp = self.temp()
-        self.out.append(Load(tmp, addr, cls, self.cur.pos(t)))
+        self.out.append(Load(tmp, addr, cls, self.cur.pos(t), prim=prim))
         return Reg(tmp)
 
     def expr(self) -> Expr:
@@ -516,23 +533,24 @@ class ThreadParser:
 
     def emit(self, prim: Prim, args: list[Expr], t: Token, want: bool) -> Expr | None:
         pos = self.cur.pos(t)
+        name = t.text
         addrs = [a for a, k in zip(args, prim.args, strict=True) if k != "val"]
         vals = [a for a, k in zip(args, prim.args, strict=True) if k == "val"]
         if prim.kind == "fence":
-            self.out.append(Fence(prim.cls, pos))
+            self.out.append(Fence(prim.cls, pos, prim=name))
             return None
         if prim.kind == "load":
-            return self.load(addrs[0], prim.cls, t)
+            return self.load(addrs[0], prim.cls, t, name)
         if prim.kind in ("store", "unlock"):
-            self.out.append(Store(addrs[0], vals[0] if vals else ZERO, prim.cls, pos))
+            self.out.append(Store(addrs[0], vals[0] if vals else ZERO, prim.cls, pos, prim=name))
             return None
         if prim.kind == "is-locked":
-            held = self.load(addrs[0], prim.cls, t)
+            held = self.load(addrs[0], prim.cls, t, name)
             tmp = self.temp()
             self.out.append(Assign(tmp, BinOp("!=", held, ZERO), pos))
             return Reg(tmp)
         assert prim.build is not None  # every "rmw" entry has a builder
         new, ret, cond, require = prim.build(vals)
         dst = self.temp() if want else None
-        self.out.append(Rmw(dst, addrs[0], new, ret, prim.cls, pos, cond, require))
+        self.out.append(Rmw(dst, addrs[0], new, ret, prim.cls, pos, cond, require, prim=name))
         return Reg(dst) if dst else None

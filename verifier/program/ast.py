@@ -115,6 +115,10 @@ class Load:
     # Issued by the same instruction as the access just before it (AArch64 LDP: two reads
     # of one instruction), so not ordered with it by po, as herd7 builds pairs.
     paired: bool = False
+    # The kernel primitive written (C tests; "" for plain accesses and assembly): a model
+    # whose `.def` macros define primitives one by one must define this one.  Provenance,
+    # like a name: two instructions of one class compare equal whatever primitive wrote them.
+    prim: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,10 @@ class Store:
     pos: Pos
     size: int | None = None
     paired: bool = False
+    # The kernel primitive written (C tests; "" for plain accesses and assembly): a model
+    # whose `.def` macros define primitives one by one must define this one.  Provenance,
+    # like a name: two instructions of one class compare equal whatever primitive wrote them.
+    prim: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -153,6 +161,10 @@ class Fence:
 
     cls: str
     pos: Pos
+    # The kernel primitive written (C tests; "" for plain accesses and assembly): a model
+    # whose `.def` macros define primitives one by one must define this one.  Provenance,
+    # like a name: two instructions of one class compare equal whatever primitive wrote them.
+    prim: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -180,6 +192,10 @@ class Rmw:
     # read before the write says so through `rmw`.
     one_instruction: bool = False
     size: int | None = None
+    # The kernel primitive written (C tests; "" for plain accesses and assembly): a model
+    # whose `.def` macros define primitives one by one must define this one.  Provenance,
+    # like a name: two instructions of one class compare equal whatever primitive wrote them.
+    prim: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ import z3
 from verifier.cat.monotone import forbids_only, negative_occurrence
 from verifier.cat.scope import HERD_PRIMITIVES, first_unbound, unsupported_expression
 from verifier.cat.syntax import (
+    Apply,
     Binary,
     Binding,
     Bracket,
@@ -36,6 +37,8 @@ from verifier.cat.syntax import (
     Check,
     Complement,
     EmptyRel,
+    Enum,
+    Instructions,
     Let,
     LetIn,
     Name,
@@ -47,36 +50,23 @@ from verifier.cat.syntax import (
 )
 from verifier.errors import InputError, Pos, Unsupported
 from verifier.events.graph import Dep
+from verifier.smt import families
+from verifier.smt.cat_values import (
+    ChoiceV,
+    ElemV,
+    FunV,
+    Pair,
+    RelV,
+    SetV,
+    Value,
+    like,
+    terms_of,
+    union,
+)
 from verifier.smt.encode import Execution, same_loc
 from verifier.smt.fixpoint import MAX_ITERATIONS, OutOfTime, least_fixpoint
 from verifier.smt.graph import sccs
 from verifier.smt.terms import F, Script, T, and_, implies, lt, not_, or_
-
-Pair = tuple[int, int]
-
-
-@dataclass(frozen=True)
-class SetV:
-    terms: dict[int, str]
-
-
-@dataclass(frozen=True)
-class RelV:
-    terms: dict[Pair, str]
-
-
-@dataclass(frozen=True)
-class FunV:
-    params: tuple[str, ...]
-    body: CatExpr
-    env: dict[str, Value | _Lazy]
-
-    def body_file(self) -> str:
-        """The model file the function was written in."""
-        return str(getattr(self.body, "pos", None) and self.body.pos.file)  # type: ignore[union-attr]
-
-
-Value = SetV | RelV | FunV
 
 
 @dataclass
@@ -124,7 +114,9 @@ def interpret(model: CatModel, prelude: list[CatModel], ex: Execution, tags: fro
                 it.check(s, out)
             elif isinstance(s, WithFrom):
                 it.with_from(s)
-            elif not isinstance(s, Procedure):  # a definition: nothing runs until a `call`
+            elif not isinstance(s, (Procedure, Enum, Instructions)):
+                # a procedure runs only when called; bell declarations name the tags
+                # (cat/bell.py), which arrive with the execution
                 raise Unsupported(s.pos, f"unsupported: the statement {type(s).__name__} in a model")
     return out
 
@@ -206,9 +198,11 @@ class _Interp:
             "W": lambda: kind("W"),
             "F": lambda: kind("F"),
             "M": lambda: kind("RW"),
-            "_": lambda: kind("RWF"),
+            "_": lambda: kind("RWFL"),
             "IW": lambda: SetV({e.eid: gd[e.eid] for e in evs if e.is_init}),
-            "FW": lambda: SetV({w: t for w, t in ex.last.items() if t != F}),
+            # herd's final writes come from the final state's rf map, where a location no
+            # thread writes reads from "Init", not from its initial-write event: not in FW.
+            "FW": lambda: SetV({w: t for w, t in ex.last.items() if t != F and not g.event(w).is_init}),
             "po": po,
             "rf": lambda: RelV(dict(ex.rf)),
             "co": lambda: RelV(dict(ex.co)),
@@ -281,17 +275,48 @@ class _Interp:
         over (a total order of each location's writes, the initial write first).  So `co` is
         bound to it, constrained to contain r's same-location pairs (herd's linearisations
         order each location's writes: pairs across locations constrain nothing).  Any other
-        choice is refused by name."""
+        choice is among a set of sets or relations, or `cross` of one (`families.py`)."""
         space = _co_generation(s.expr, self)
         if space is None:
-            raise Unsupported(s.pos, "unsupported: 'with ... from' other than herd's coherence-order "
-                                     "generation (cross.cat's generate_cos / generate_orders) in a model")
+            v = self.eval(s.expr)
+            if isinstance(v, ChoiceV):
+                self.env[s.name] = families.choose_cross(self.s, v.family, s.pos)
+            else:
+                self.env[s.name] = families.choose_member(self.s, families.as_family(v, s.pos), s.pos)
+            return
         writes, base = space
-        builtin_w = self.lookup("W", s.pos)
-        if not isinstance(builtin_w, SetV) or writes.terms != builtin_w.terms:
-            raise Unsupported(s.pos, "unsupported: generating co over a set of writes other than W")
-        co = self.ex.co
+        self.env[s.name] = self._generated_co(writes, base, s.pos)
+
+    def _generated_co(self, writes: SetV, base: RelV, pos: Pos) -> RelV:
+        """The co `generate_orders(writes, base)` chooses.  Over the execution's writes it is
+        the engine's co; herd's lock.cat also orders its lock writes (LKW, events with no
+        value) among them: those get clocks of their own, every pair at one location apart."""
+        self.lookup("co", pos)  # the engine's co, encoded with the execution
+        builtin_w = self.builtins["W"]()
+        assert isinstance(builtin_w, SetV)
         g = self.ex.graph
+        if any(writes.terms.get(w) != t for w, t in builtin_w.terms.items()):
+            raise Unsupported(pos, "unsupported: generating co over a set that leaves out some writes of W")
+        extra = [e for e in writes.terms if e not in builtin_w.terms]
+        if any(g.event(e).kind != "L" for e in extra):
+            raise Unsupported(pos, "unsupported: generating co over events that are not writes")
+        co: dict[Pair, str] = dict(self.ex.co)
+        clock = dict(self.ex.clock)
+        if extra:
+            self.clock_counter += 1
+            for e in extra:
+                clock[e] = self.s.declare(f"k{self.clock_counter}_{e}", "Int")
+                self.s.add(f"(>= {clock[e]} 1)")
+            for e in extra:
+                for w in writes.terms:
+                    same = same_loc(self.ex, g.event(e), g.event(w))
+                    if w == e or same == F or (w in clock and (w, e) in co):
+                        continue
+                    both = and_(writes.terms[e], writes.terms[w], same)
+                    if not g.event(w).is_init:
+                        self.s.add(implies(both, not_(f"(= {clock[e]} {clock[w]})")))
+                    co[(w, e)] = self.s.name_bool("co", and_(both, lt(clock[w], clock[e])))
+                    co[(e, w)] = self.s.name_bool("co", and_(both, lt(clock[e], clock[w])))
         for (a, b), t in base.terms.items():
             if a not in writes.terms or b not in writes.terms:
                 continue
@@ -299,7 +324,7 @@ class _Interp:
             if same == F:
                 continue
             self.s.add(implies(and_(t, same, writes.terms[a], writes.terms[b]), co.get((a, b), F)))
-        self.env[s.name] = self.lookup("co", s.pos)
+        return RelV(co)
 
     def _check_names(self, e: CatExpr, bound: set[str]) -> None:
         u = first_unbound(e, bound | set(self.builtins))
@@ -311,9 +336,10 @@ class _Interp:
         if c.kind == "acyclic" and isinstance(expr, Postfix) and expr.op == "+":
             expr = expr.arg  # r+ is acyclic iff r is
         v = self.eval(expr)
-        if isinstance(v, FunV):
-            raise InputError(c.pos, "a check needs a set or relation, not a function")
-        terms: dict[Any, str] = _terms(v)
+        if not isinstance(v, (SetV, RelV, ElemV)):
+            raise InputError(c.pos, "a check needs a set or relation")
+        v = families.as_data(v, c.pos)
+        terms: dict[Any, str] = terms_of(v)
         if c.kind == "irreflexive":
             if isinstance(v, SetV):
                 raise InputError(c.pos, "irreflexive needs a relation, not a set")
@@ -382,9 +408,9 @@ class _Interp:
             if e.op == "^-1":
                 return RelV({(b, a): t for (a, b), t in r.terms.items()})
             if e.op == "?":
-                return _union(r, self._id())
+                return union(r, self._id())
             closure = self._plus(r)
-            return closure if e.op == "+" else _union(closure, self._id())
+            return closure if e.op == "+" else union(closure, self._id())
         if isinstance(e, Binary):
             return self._binary(e)
         if isinstance(e, Call):
@@ -397,8 +423,14 @@ class _Interp:
         why = unsupported_expression(e)
         if why is not None:
             raise Unsupported(e.pos, f"unsupported: {why} in a model")
-        if isinstance(e, SetLit):  # `{}` (with elements: refused above)
-            return SetV({})
+        if isinstance(e, SetLit):
+            return families.set_literal([self.eval(x) for x in e.items], e.pos)
+        if isinstance(e, Apply):  # only `map f S` gets here (unsupported_expression)
+            assert isinstance(e.fn, Call)
+            f = self.eval(e.fn.args[0])
+            if not isinstance(f, FunV) or len(f.params) != 1:
+                raise InputError(e.fn.pos, "map needs a function of one argument")
+            return families.map_over(lambda x: self.invoke(f, [x]), self.eval(e.arg), e.pos)
         if isinstance(e, LetIn):
             return self._let_in(e)
         raise Unsupported(e.pos, f"unsupported: {type(e).__name__} in a model")
@@ -423,14 +455,15 @@ class _Interp:
                 out = {}
                 for b in bindings:
                     v = self.eval(b.body)
-                    if isinstance(v, FunV):
-                        raise Unsupported(b.pos, f"unsupported: a recursive definition of a function ({b.name})")
+                    if not isinstance(v, (SetV, RelV)):
+                        raise Unsupported(b.pos, f"unsupported: a recursive definition of a function or "
+                                                 f"of a set of sets ({b.name})")
                     out[b.name] = self.env[b.name] = v
                 return out
             finally:
                 self.env = saved
 
-        values = least_fixpoint(names, step, RelV({}), lambda t: self.s.name_bool("rec", t), _wrap,
+        values = least_fixpoint(names, step, RelV({}), lambda t: self.s.name_bool("rec", t), like,
                                 self._settled, monotone=monotone, pos=pos, deadline=self.deadline)
         return dict(values)  # type: ignore[arg-type]
 
@@ -447,8 +480,9 @@ class _Interp:
                 out: dict[str, SetV | RelV] = {}
                 for b in bindings:
                     v = self.eval(b.body)
-                    if isinstance(v, FunV):
-                        raise Unsupported(b.pos, f"unsupported: a recursive definition of a function ({b.name})")
+                    if not isinstance(v, (SetV, RelV)):
+                        raise Unsupported(b.pos, f"unsupported: a recursive definition of a function or "
+                                                 f"of a set of sets ({b.name})")
                     out[b.name] = v
                 return out
             finally:
@@ -463,10 +497,10 @@ class _Interp:
             may = self._may_pairs(bindings, bodies, pos)
         finally:
             self.s, self.real = real, None
-        chosen = {n: _data(v, {k: self.s.fresh("rec", "Bool") for k in _terms(v)}) for n, v in may.items()}
+        chosen = {n: like(v, {k: self.s.fresh("rec", "Bool") for k in terms_of(v)}) for n, v in may.items()}
         for n, v in bodies(chosen).items():
-            held = _terms(chosen[n])
-            for k, t in _terms(v).items():
+            held = terms_of(chosen[n])
+            for k, t in terms_of(v).items():
                 self.s.add(implies(t, held.get(k, F)))
         return dict(chosen)
 
@@ -478,8 +512,8 @@ class _Interp:
         for _ in range(MAX_ITERATIONS):
             if self.deadline is not None and time.monotonic() > self.deadline:
                 raise OutOfTime
-            nxt = bodies({n: _data(v, {k: T for k in _terms(v)}) for n, v in may.items()})
-            if all(type(nxt[n]) is type(may[n]) and set(_terms(nxt[n])) == set(_terms(may[n])) for n in may):
+            nxt = bodies({n: like(v, {k: T for k in terms_of(v)}) for n, v in may.items()})
+            if all(type(nxt[n]) is type(may[n]) and set(terms_of(nxt[n])) == set(terms_of(may[n])) for n in may):
                 return may
             may = nxt
         raise Unsupported(pos, "unsupported: a recursive definition needing more iterations than the bound")
@@ -489,7 +523,7 @@ class _Interp:
         unknown counts as no)."""
         diffs = []
         for n in cur:
-            a, b = _terms(cur[n]), _terms(nxt[n])
+            a, b = terms_of(cur[n]), terms_of(nxt[n])
             diffs += [f"(xor {a.get(k, F)} {b.get(k, F)})" for k in set(a) | set(b)]
         if not diffs:
             return True
@@ -521,30 +555,33 @@ class _Interp:
             # Empty on the left: so is the result, whatever the right side would cost.
             return a
         b = self.eval(e.right)
+        if e.op == "++" and (added := families.add_member(a, b, e.pos)) is not None:
+            return added
         if e.op == "*":
             sa, sb = self.as_set(a, e.pos), self.as_set(b, e.pos)
             out = {(x, y): and_(tx, ty) for x, tx in sa.terms.items() for y, ty in sb.terms.items()}
             return RelV({p: t for p, t in out.items() if t != F})
         if e.op == ";":
             return self._seq(self.as_rel(a, e.pos), self.as_rel(b, e.pos))
-        if not isinstance(a, FunV) and not isinstance(b, FunV) and type(a) is not type(b):
+        a, b = families.as_data(a, e.pos), families.as_data(b, e.pos)
+        if type(a) is not type(b):
             # The empty value is both a set and a relation (herd7's `0` and `{}`; a recursive
             # definition's first iterate).
             if not a.terms:
-                a = _wrap(b, {})
+                a = like(b, {})
             elif not b.terms:
-                b = _wrap(a, {})
-        if isinstance(a, FunV) or isinstance(b, FunV) or type(a) is not type(b):
+                b = like(a, {})
+        if type(a) is not type(b):
             raise InputError(e.pos, f"operator '{e.op}' needs two sets or two relations")
         if e.op in ("|", "++"):
-            return _union(a, b)
-        bt = _terms(b)
+            return union(a, b)
+        bt = terms_of(b)
         if e.op == "&":
             out2 = {k: and_(t, bt[k]) for k, t in a.terms.items() if k in bt}
-            return _wrap(a, {k: t for k, t in out2.items() if t != F})
+            return like(a, {k: t for k, t in out2.items() if t != F})
         if e.op == "\\":
             out3 = {k: and_(t, not_(bt.get(k, F))) for k, t in a.terms.items()}
-            return _wrap(a, {k: t for k, t in out3.items() if t != F})
+            return like(a, {k: t for k, t in out3.items() if t != F})
         raise InputError(e.pos, f"unknown operator '{e.op}'")
 
     def _seq(self, a: RelV, b: RelV) -> RelV:
@@ -568,7 +605,7 @@ class _Interp:
         rounds = max(1, math.ceil(math.log2(max(2, len(nodes)))))
         cur = r
         for _ in range(rounds):
-            nxt = _union(cur, self._seq(cur, cur))
+            nxt = union(cur, self._seq(cur, cur))
             assert isinstance(nxt, RelV)
             cur = nxt
         return RelV({p: self.s.name_bool("tc", t) for p, t in cur.terms.items()})
@@ -580,6 +617,8 @@ class _Interp:
             for (x, y), t in r.terms.items():
                 acc.setdefault(x if e.fn == "domain" else y, []).append(t)
             return SetV({k: or_(*ts) for k, ts in acc.items()})
+        if e.fn == "different-values" and e.fn not in self.env and len(e.args) == 1:
+            return self._different_values(self.as_rel(self.eval(e.args[0]), e.pos), e.pos)
         if e.fn in HERD_PRIMITIVES and e.fn not in self.env:
             raise Unsupported(e.pos, f"unsupported: herd7's primitive '{e.fn}' in a model")
         fn = self.lookup(e.fn, e.pos)
@@ -588,6 +627,13 @@ class _Interp:
         if len(fn.params) != len(e.args):
             raise InputError(e.pos, f"'{e.fn}' takes {len(fn.params)} argument(s), given {len(e.args)}")
         args = [self.eval(a) for a in e.args]
+        if e.fn == "cross" and fn.body_file().endswith("cross.cat") and len(args) == 1:
+            # cross.cat's cross, written with recursive functions over sets of relations: its
+            # meaning is the choice `with ... from` makes (families.py).
+            return ChoiceV(families.as_family(args[0], e.pos))
+        return self.invoke(fn, args)
+
+    def invoke(self, fn: FunV, args: list[Value]) -> Value:
         saved = self.env
         self.env = {**fn.env, **dict(zip(fn.params, args, strict=True))}
         try:
@@ -595,7 +641,21 @@ class _Interp:
         finally:
             self.env = saved
 
+    def _different_values(self, r: RelV, pos: Pos) -> RelV:
+        """herd's different-values(r): the pairs of r whose events' values differ."""
+        out: dict[Pair, str] = {}
+        for (a, b), t in r.terms.items():
+            va, vb = self.ex.value.get(a), self.ex.value.get(b)
+            if va is None or vb is None:
+                raise Unsupported(pos, "unsupported: different-values over events without values")
+            term = and_(t, not_(f"(= {va} {vb})"))
+            if term != F:
+                out[(a, b)] = term
+        return RelV(out)
+
     def as_set(self, v: Value, pos: Pos) -> SetV:
+        if isinstance(v, ElemV):
+            v = families.singleton(v)
         if isinstance(v, RelV) and not v.terms:
             return SetV({})  # empty: a set as well
         if not isinstance(v, SetV):
@@ -603,6 +663,8 @@ class _Interp:
         return v
 
     def as_rel(self, v: Value, pos: Pos) -> RelV:
+        if isinstance(v, ElemV):
+            v = families.singleton(v)
         if isinstance(v, SetV) and not v.terms:
             return RelV({})  # empty: a relation as well
         if not isinstance(v, RelV):
@@ -631,24 +693,3 @@ def _co_generation(e: CatExpr, it: _Interp) -> tuple[SetV, RelV] | None:
     if not isinstance(writes, SetV) or not isinstance(base, RelV):
         return None
     return writes, base
-
-
-def _terms(v: SetV | RelV) -> dict[Any, str]:
-    """A set's or relation's terms under one type (dict keys are invariant for mypy)."""
-    return dict(v.terms.items())
-
-
-def _union(a: Value, b: Value) -> Value:
-    assert not isinstance(a, FunV) and not isinstance(b, FunV)
-    out: dict = dict(a.terms)  # type: ignore[type-arg]
-    for k, t in b.terms.items():
-        out[k] = or_(out[k], t) if k in out else t
-    return _wrap(a, out)
-
-
-def _data(like: SetV | RelV, terms: dict) -> SetV | RelV:  # type: ignore[type-arg]
-    return SetV(terms) if isinstance(like, SetV) else RelV(terms)
-
-
-def _wrap(like: Value, terms: dict) -> Value:  # type: ignore[type-arg]
-    return SetV(terms) if isinstance(like, SetV) else RelV(terms)
