@@ -5,7 +5,9 @@
 For every (test, model) the project supports in ../shared/reference/verdicts.jsonl, runs the
 verifier in this one process (as `verifier check` does for many files) and prints, per suite,
 the total time of the verifier, herd7's recorded `herd_seconds` (one herd7 process per test
-on a 2-core machine), and their ratio.  A benchmark, not a test: nothing is asserted.
+on a 2-core machine), and their ratio.  C tests also run under the kernel's own model files
+(`lkmm`: ../shared/reference/models/linux-kernel/linux-kernel.cfg), and print as their own
+suites (`kernel@lkmm`).  A benchmark, not a test: nothing is asserted.
 """
 
 from __future__ import annotations
@@ -27,10 +29,12 @@ from verifier.errors import InputError  # noqa: E402
 from verifier.frontends import parse_file  # noqa: E402
 
 REFERENCE = ROOT.parent / "shared" / "reference"
+# Models read from files: lkmm is the kernel's own model files, unmodified (herd7's -conf).
+MODEL_FILES = {"lkmm": REFERENCE / "models" / "linux-kernel" / "linux-kernel.cfg"}
 SUPPORTED = {
     "X86": ("sc", "x86-tso"),
     "X86_64": ("sc", "x86-tso"),
-    "C": ("sc", "x86-tso", "armv8"),
+    "C": ("sc", "x86-tso", "armv8", "lkmm"),
     "AArch64": ("sc", "armv8"),
 }
 
@@ -61,7 +65,7 @@ def main() -> int:
                 continue
             try:
                 test = parse_file(str(REFERENCE / file))
-                spec = resolve_model(model)
+                spec = resolve_model(str(MODEL_FILES.get(model, model)))
                 times = []
                 for _ in range(args.repeat):
                     t0 = time.perf_counter()
@@ -70,7 +74,7 @@ def main() -> int:
             except InputError:
                 skipped += 1
                 continue
-            suite = suite_of(file)
+            suite = suite_of(file) + ("@lkmm" if model == "lkmm" else "")
             ours[suite] += statistics.median(times)
             theirs[suite] += baseline
             counts[suite] += 1
