@@ -170,10 +170,17 @@ def analyse(graph: EventGraph, codes: Mapping[str, int]) -> Ranges:
     reads_of = [e for e in graph.events if e.kind == "R"]
     writes = [e for e in graph.events if e.kind == "W"]
     ranges = Ranges({e.eid: EMPTY for e in reads_of}, codes)
+    # A widened read keeps its range: recomputed, it may come out narrower (what reached it
+    # has stopped growing), and widening it again would go round for ever (a chain of 12
+    # threads passing a value on did).  Its range still holds what every write stores.
+    widened: set[int] = set()
     for round_ in itertools.count():
         stored = {w.eid: ranges.of(w.value) if w.value is not None else None for w in writes}
         new: dict[int, Interval] = {}
         for r in reads_of:
+            if r.eid in widened:
+                new[r.eid] = ranges.reads[r.eid]
+                continue
             acc: Interval = EMPTY
             for w in writes:
                 if _may_alias(w, r, ranges):
@@ -182,7 +189,9 @@ def analyse(graph: EventGraph, codes: Mapping[str, int]) -> Ranges:
         if new == ranges.reads:
             return ranges
         if round_ >= _ROUNDS:
-            new = {eid: i if ranges.reads[eid] == i else _widen(graph.events[eid], i) for eid, i in new.items()}
+            grown = {eid for eid, i in new.items() if ranges.reads[eid] != i}
+            widened |= grown
+            new = {eid: _widen(graph.events[eid], i) if eid in grown else i for eid, i in new.items()}
         ranges = Ranges(new, codes)
     raise AssertionError("unreachable")
 
