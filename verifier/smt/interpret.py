@@ -95,6 +95,10 @@ class Flag:
 class Interpretation:
     flags: list[Flag] = field(default_factory=list)
     checks: int = 0
+    # What the may sets saved: relation values computed, and the pairs they kept (a dense
+    # encoding would give each of them every pair of events).
+    relations: int = 0
+    pairs: int = 0
 
 
 def interpret(model: CatModel, prelude: list[CatModel], ex: Execution, tags: frozenset[str],
@@ -104,6 +108,7 @@ def interpret(model: CatModel, prelude: list[CatModel], ex: Execution, tags: fro
     `deadline` a recursive definition's iteration raises `fixpoint.OutOfTime`."""
     it = _Interp(ex, tags, deadline)
     out = Interpretation()
+    it.stats = out
     stmts = [s for m in (*prelude, model) for s in m.stmts]
     it.forbidding = {id(s) for i, s in enumerate(stmts) if isinstance(s, Let) and s.rec and forbids_only(stmts, i)}
     for m in (*prelude, model):
@@ -135,6 +140,7 @@ class _Interp:
         self.builtins = self._builtins(tags)
         self.builtin_values: dict[str, Value] = {}
         self.clock_counter = 0
+        self.stats = Interpretation()
 
     # ---- built-in sets and relations
 
@@ -385,6 +391,13 @@ class _Interp:
     # ---- expressions
 
     def eval(self, e: CatExpr) -> Value:
+        v = self._eval(e)
+        if isinstance(v, RelV) and not isinstance(e, Name):
+            self.stats.relations += 1
+            self.stats.pairs += len(v.terms)
+        return v
+
+    def _eval(self, e: CatExpr) -> Value:
         if isinstance(e, Name):
             return self.lookup(e.id, e.pos)
         if isinstance(e, EmptyRel):
