@@ -111,3 +111,23 @@ def test_a_primitive_the_def_file_lacks_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(InputError) as e:
         check(parse_file(str(test)), resolve_model(str(CFG)))
     assert "'atomic_inc_not_zero' is not defined by linux-kernel.def" in str(e.value)
+
+
+LARGE = REFERENCE / "large.jsonl"
+
+
+def _large() -> list[Any]:
+    if not LARGE.is_file():
+        return []
+    return [json.loads(line) for line in LARGE.read_text().splitlines() if line.strip()]
+
+
+# 0.2 to 16 s each (herd7 itself times out on 14 of the 25): with --slow.
+@pytest.mark.slow
+@pytest.mark.skipif(not LARGE.is_file(), reason="../shared/reference is not present")
+@pytest.mark.parametrize("row", _large(), ids=lambda r: Path(r["file"]).name)
+def test_the_kernels_model_files_on_the_large_tests(row: dict[str, Any]) -> None:
+    """The large kernel tests (5 to 19 threads), under the kernel's own files: herd7's answer
+    where it has one, else Dartagnan's or the generator's (large.jsonl's `source`)."""
+    v = check(parse_file(str(REFERENCE / row["file"])), resolve_model(str(CFG)), timeout=600)
+    assert (v.observation, list(v.flags)) == (row["observation"], sorted(row.get("flags") or []))

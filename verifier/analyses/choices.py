@@ -79,7 +79,7 @@ class Choices:
         self.graph = graph
         ex = encode_execution(graph)
         refuse_mixed_sizes(ex, deadline)
-        interpret(spec.cat, list(spec.prelude), ex, spec.tags)
+        interpret(spec.cat, list(spec.prelude), ex, spec.tags, scoped=spec.scoped)
         if test.filter is not None:
             ex.script.add(prop_term(ex, test.filter, test))
         cond = prop_term(ex, test.condition.prop, test)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -44,6 +44,9 @@ class ModelSpec:
     own: tuple[tuple[str, Mapping], ...] = ()
     # The sets a bell file declares (one per annotation), on top of every table's tags.
     bell_sets: frozenset[str] = frozenset()
+    # Whether `check_scope` passed on the model (every name bound): the interpreter then
+    # need not look again on every test.
+    scoped: bool = False
 
     @property
     def tags(self) -> frozenset[str]:
@@ -130,7 +133,7 @@ def resolve_model(name_or_path: str, target: str | None = None) -> ModelSpec:
         if kernel_result not in ("exact", "hardware"):
             raise UsageError(f"encodings/models.yaml: {name_or_path}: kernel-result must be exact or hardware")
         check_scope((*_prelude(), cat), EXECUTION_NAMES | all_tags())
-        return ModelSpec(name_or_path, cat, _prelude(), compile_, kernel_result)
+        return ModelSpec(name_or_path, cat, _prelude(), compile_, kernel_result, scoped=True)
     path = Path(name_or_path)
     try:
         if not path.is_file():
@@ -147,7 +150,7 @@ def resolve_model(name_or_path: str, target: str | None = None) -> ModelSpec:
     if target is not None:
         compile_ = (("C", f"kernel-c.tbl:{target}"),) + _DEFAULT_COMPILE[1:]
     check_scope((*_prelude(), cat), EXECUTION_NAMES | all_tags())
-    return ModelSpec(path.stem, cat, _prelude(), compile_)
+    return ModelSpec(path.stem, cat, _prelude(), compile_, scoped=True)
 
 
 def library() -> tuple[Path, ...]:
@@ -179,7 +182,7 @@ def _herd_config(path: Path) -> ModelSpec:
     compile_ = tuple(c for c in _DEFAULT_COMPILE if c[0] != "C" or not own)
     spec = ModelSpec(path.stem, cat, _prelude(), compile_, own=own, bell_sets=bell_sets)
     check_scope((*_prelude(), cat), EXECUTION_NAMES | spec.tags)
-    return spec
+    return replace(spec, scoped=True)
 
 
 @cache

@@ -102,11 +102,13 @@ class Interpretation:
 
 
 def interpret(model: CatModel, prelude: list[CatModel], ex: Execution, tags: frozenset[str],
-              deadline: float | None = None) -> Interpretation:
+              deadline: float | None = None, *, scoped: bool = False) -> Interpretation:
     """Add the model's constraints to `ex.script`.  `tags`: every tag name a mapping can
     attach, so that a model may name a tag that no event of this test carries.  Past
-    `deadline` a recursive definition's iteration raises `fixpoint.OutOfTime`."""
+    `deadline` a recursive definition's iteration raises `fixpoint.OutOfTime`.  `scoped`:
+    the model passed `cat.scope.check_scope` (names are then not looked at again here)."""
     it = _Interp(ex, tags, deadline)
+    it.scoped = scoped
     out = Interpretation()
     it.stats = out
     stmts = [s for m in (*prelude, model) for s in m.stmts]
@@ -141,6 +143,7 @@ class _Interp:
         self.builtin_values: dict[str, Value] = {}
         self.clock_counter = 0
         self.stats = Interpretation()
+        self.scoped = False
 
     # ---- built-in sets and relations
 
@@ -333,6 +336,8 @@ class _Interp:
         return RelV(co)
 
     def _check_names(self, e: CatExpr, bound: set[str]) -> None:
+        if self.scoped:
+            return
         u = first_unbound(e, bound | set(self.builtins))
         if u is not None:
             raise InputError(u.pos, f"unbound name '{u.id if isinstance(u, Name) else u.fn}' in model")
