@@ -36,7 +36,7 @@ from verifier.events.graph import EventGraph
 from verifier.program.ast import ArrayObs, Litmus, MemObs, Observable, RegObs, observed_of
 from verifier.smt.encode import Execution, encode_execution, misaligned, mixed_size
 from verifier.smt.fixpoint import OutOfTime
-from verifier.smt.interpret import Flag, interpret
+from verifier.smt.interpret import Flag, Interpretation, interpret
 from verifier.smt.terms import F, T, and_, eq, lit_value, not_, num, or_
 
 State = dict[str, str]
@@ -154,7 +154,17 @@ def check(
         observation, witness, executions = _by_queries(session, test, cond, judged)
         states, positive = None, None
     result = _result(test.condition.kind, observation)
-    raised, undecided = _flags(session, model.flags) if observation != "Unknown" else ((), ())
+    raised: tuple[str, ...] = ()
+    undecided: tuple[str, ...] = ()
+    if observation != "Unknown":
+        flag_session: _Session | None = session
+        if model.flags_need_exact():
+            flag_session = _exact_flags_session(test, spec, graph, deadline)
+        if flag_session is None:
+            undecided = tuple(sorted({f.name for f in model.flags}))
+        else:
+            exact = flag_session.model or model
+            raised, undecided = _flags(flag_session, exact.flags)
     return Verdict(
         file=test.path,
         test=test.name,
@@ -176,6 +186,24 @@ def check(
         flags=raised,
         flags_unknown=undecided,
     )
+
+
+def _exact_flags_session(test: Litmus, spec: ModelSpec, graph: EventGraph, deadline: float | None) -> _Session | None:
+    """A second encoding whose flags are exact (`interpret(..., exact_flags=True)`), for the
+    flag queries only: the verdict's encoding gave a recursive group a flag depends on a
+    pre-fixpoint.  None if its iteration runs out of time."""
+    ex = encode_execution(graph)
+    try:
+        model = interpret(spec.cat, list(spec.prelude), ex, spec.tags, deadline, scoped=spec.scoped, exact_flags=True)
+    except OutOfTime:
+        return None
+    if test.filter is not None:
+        ex.script.add(prop_term(ex, test.filter, test))
+    solver = z3.Solver()
+    solver.from_string(ex.script.text())
+    session = _Session(solver, deadline, ex, [])
+    session.model = model
+    return session
 
 
 def _unknown(test: Litmus, spec: ModelSpec, start: float, graph: EventGraph) -> Verdict:
@@ -253,6 +281,7 @@ class _Session:
         self.ex = ex
         self.obs = obs
         self.unknown_reason: str | None = None
+        self.model: Interpretation | None = None  # the interpretation behind the script, if kept
 
     def check(self) -> z3.CheckSatResult:
         if self.deadline is not None:

@@ -74,20 +74,72 @@ def _occurrences(e: CatExpr, names: set[str]) -> list[tuple[Name, bool]]:
     return out
 
 
-def forbids_only(stmts: Sequence[Stmt], at: int) -> bool:
+def _names(e: CatExpr) -> set[str]:
+    """Every name `e` mentions, called functions included (more than it may use: fine for
+    the conservative question `needed_bindings` asks)."""
+    out: set[str] = set()
+    stack = [e]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, Name):
+            out.add(x.id)
+        elif isinstance(x, Call):
+            out.add(x.fn)
+        stack.extend(children(x))
+    return out
+
+
+def needed_bindings(stmts: Sequence[Stmt]) -> set[tuple[int, str]]:
+    """The bindings (statement index, name) a check that is not a flag may use, directly or
+    through later bindings: what decides which executions a model allows.  A binding only
+    flags use (the kernel model's data-race machinery) decides no verdict."""
+    live: set[str] = set()
+    needed: set[tuple[int, str]] = set()
+    for j in reversed(range(len(stmts))):
+        s = stmts[j]
+        if isinstance(s, Check) and not s.flag:
+            live |= _names(s.expr)
+        elif isinstance(s, WithFrom):
+            live.discard(s.name)
+            live |= _names(s.expr)
+        elif isinstance(s, Procedure):
+            for x in s.body:
+                if isinstance(x, Check):
+                    live |= _names(x.expr)
+        elif isinstance(s, Let):
+            defined = {b.name for b in s.bindings}
+            used = [b for b in s.bindings if b.name in live]
+            if s.rec and used:
+                used = list(s.bindings)
+            uses: set[str] = set()
+            for b in used:
+                needed.add((j, b.name))
+                uses |= _names(b.body) - set(b.params or ())
+            live = (live - defined) | (uses - defined if s.rec else uses)
+    return needed
+
+
+def forbids_only(stmts: Sequence[Stmt], at: int, needed: set[tuple[int, str]] | None = None) -> bool:
     """Whether what the recursive group `stmts[at]` defines reaches only checks that forbid
     (`acyclic`, `irreflexive`, `empty`, not negated, not flags), and only positively, through
     monotone definitions.  Then any relation containing its bodies' values (a pre-fixpoint)
     may stand for the least fixpoint: a check that holds for a larger relation holds for the
     least one, and the least one is a pre-fixpoint itself -- so the solver choosing one is
-    exact, with no iteration (`smt/interpret.py`)."""
+    exact, with no iteration (`smt/interpret.py`).
+
+    With `needed` (`needed_bindings`), only what decides verdicts counts: flags, and the
+    bindings only flags use, are left out -- exact for the verdict, not for the flags."""
     group = stmts[at]
     assert isinstance(group, Let) and group.rec
     tainted = {b.name for b in group.bindings}
-    for s in stmts[at + 1:]:
+    for j, s in enumerate(stmts[at + 1:], at + 1):
+        if isinstance(s, Check) and s.flag and needed is not None:
+            continue
         if isinstance(s, Let):
             new: set[str] = set()
             for b in s.bindings:
+                if needed is not None and (j, b.name) not in needed:
+                    continue
                 occ = _occurrences(b.body, tainted)
                 if not occ:
                     continue

@@ -9,9 +9,9 @@ facts prune the encoding.  Checks become constraints:
 - `irreflexive r`, `empty r`: the terms are asserted false; `~empty r`: some term holds.
 A `flag` check is not a constraint: its terms are kept so a witness can report it.
 
-The engine knows only the built-in relations of candidate executions (po, rf, co, fr, rmw,
-iico, loc, int, ext, id, addr, data, ctrl, pick-addr, pick-data) and event sets (R, W, F, M, IW, FW, `_`, and the tags
-the mapping tables attach).  No architecture's axioms are named here.
+The engine knows only the names candidate executions define (`builtins.py`), sets of sets
+and the choices among them (`families.py`), and co generation (`cogen.py`).  No
+architecture's axioms are named here.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 
 import z3
 
-from verifier.cat.monotone import forbids_only, negative_occurrence
+from verifier.cat.monotone import forbids_only, needed_bindings, negative_occurrence
 from verifier.cat.scope import HERD_PRIMITIVES, first_unbound, unsupported_expression
 from verifier.cat.syntax import (
     Apply,
@@ -49,8 +49,8 @@ from verifier.cat.syntax import (
     WithFrom,
 )
 from verifier.errors import InputError, Pos, Unsupported
-from verifier.events.graph import Dep
 from verifier.smt import families
+from verifier.smt.builtins import execution_builtins
 from verifier.smt.cat_values import (
     ChoiceV,
     ElemV,
@@ -63,7 +63,8 @@ from verifier.smt.cat_values import (
     terms_of,
     union,
 )
-from verifier.smt.encode import Execution, same_loc
+from verifier.smt.cogen import generated_co
+from verifier.smt.encode import Execution
 from verifier.smt.fixpoint import MAX_ITERATIONS, OutOfTime, least_fixpoint
 from verifier.smt.graph import sccs
 from verifier.smt.terms import F, Script, T, and_, implies, lt, not_, or_
@@ -99,20 +100,39 @@ class Interpretation:
     # encoding would give each of them every pair of events).
     relations: int = 0
     pairs: int = 0
+    # Whether every flag's term is exact.  When not (a recursive group a flag depends on was
+    # given a pre-fixpoint), a flag whose term is not false must be asked of an
+    # interpretation with `exact_flags`.
+    flags_exact: bool = True
+
+    def flags_need_exact(self) -> bool:
+        return not self.flags_exact and any(f.raised != F for f in self.flags)
 
 
 def interpret(model: CatModel, prelude: list[CatModel], ex: Execution, tags: frozenset[str],
-              deadline: float | None = None, *, scoped: bool = False) -> Interpretation:
+              deadline: float | None = None, *, scoped: bool = False, exact_flags: bool = False) -> Interpretation:
     """Add the model's constraints to `ex.script`.  `tags`: every tag name a mapping can
     attach, so that a model may name a tag that no event of this test carries.  Past
     `deadline` a recursive definition's iteration raises `fixpoint.OutOfTime`.  `scoped`:
-    the model passed `cat.scope.check_scope` (names are then not looked at again here)."""
+    the model passed `cat.scope.check_scope` (names are then not looked at again here).
+    `exact_flags`: every flag's term exact, at the cost of iterating recursive groups a
+    flag depends on (see `Interpretation.flags_exact`)."""
     it = _Interp(ex, tags, deadline)
     it.scoped = scoped
     out = Interpretation()
     it.stats = out
     stmts = [s for m in (*prelude, model) for s in m.stmts]
-    it.forbidding = {id(s) for i, s in enumerate(stmts) if isinstance(s, Let) and s.rec and forbids_only(stmts, i)}
+    groups = [i for i, s in enumerate(stmts) if isinstance(s, Let) and s.rec]
+    if exact_flags:
+        it.forbidding = {id(stmts[i]) for i in groups if forbids_only(stmts, i)}
+    else:
+        # A group that only forbidding checks use positively, flags aside, is a pre-fixpoint:
+        # exact for the verdict.  The flags' terms are then exact only where they are false
+        # (for every choice of the pre-fixpoint, so for the least one too); else the caller
+        # asks again with `exact_flags` (`flags_exact` says whether it must).
+        needed = needed_bindings(stmts)
+        it.forbidding = {id(stmts[i]) for i in groups if forbids_only(stmts, i, needed)}
+        out.flags_exact = all(forbids_only(stmts, i) for i in groups if id(stmts[i]) in it.forbidding)
     for m in (*prelude, model):
         for s in m.stmts:
             if isinstance(s, Let):
@@ -139,102 +159,11 @@ class _Interp:
         g = ex.graph
         self.events = [e.eid for e in g.events]
         self.guard = ex.guard
-        self.builtins = self._builtins(tags)
+        self.builtins = execution_builtins(ex, tags)
         self.builtin_values: dict[str, Value] = {}
         self.clock_counter = 0
         self.stats = Interpretation()
         self.scoped = False
-
-    # ---- built-in sets and relations
-
-    def _builtins(self, tags: frozenset[str]) -> dict[str, Callable[[], Value]]:
-        ex, g = self.ex, self.ex.graph
-        evs = g.events
-        gd = self.guard
-
-        def kind(k: str) -> SetV:
-            return SetV({e.eid: gd[e.eid] for e in evs if e.kind in k})
-
-        def tag(t: str) -> SetV:
-            out: dict[int, str] = {}
-            for e in evs:
-                for name, cond in e.tags:
-                    if name == t:
-                        term = and_(gd[e.eid], ex.bool_of(cond))
-                        if term != F:
-                            out[e.eid] = term
-            return SetV(out)
-
-        def static(pairs: tuple[Pair, ...] | list[Pair]) -> RelV:
-            return RelV({p: and_(gd[p[0]], gd[p[1]]) for p in pairs})
-
-        def po() -> RelV:
-            # One instruction's events are not ordered by po (herd7): an atomic's read and
-            # write (iico), the two accesses of a pair.
-            inside = set(g.iico) | set(g.unordered)
-            pairs = [(a, b) for th in g.threads for i, a in enumerate(th) for b in th[i + 1 :] if (a, b) not in inside]
-            return static(pairs)
-
-        def dependency(deps: tuple[Dep, ...]) -> RelV:
-            out: dict[Pair, str] = {}
-            for a, b, cond in deps:
-                t = and_(gd[a], gd[b], ex.bool_of(cond))
-                if t != F:
-                    out[(a, b)] = or_(out[(a, b)], t) if (a, b) in out else t
-            return RelV(out)
-
-        def rel_loc() -> RelV:
-            mem = [e for e in evs if e.kind != "F"]
-            out: dict[Pair, str] = {}
-            for a in mem:
-                for b in mem:
-                    t = and_(gd[a.eid], gd[b.eid], same_loc(ex, a, b))
-                    if t != F:
-                        out[(a.eid, b.eid)] = t
-            return RelV(out)
-
-        def same_thread(want: bool) -> RelV:
-            out: dict[Pair, str] = {}
-            for a in evs:
-                for b in evs:
-                    same = a.tid == b.tid and not a.is_init
-                    if same == want:
-                        out[(a.eid, b.eid)] = and_(gd[a.eid], gd[b.eid])
-            return RelV(out)
-
-        table: dict[str, Callable[[], Value]] = {
-            "R": lambda: kind("R"),
-            "W": lambda: kind("W"),
-            "F": lambda: kind("F"),
-            "M": lambda: kind("RW"),
-            "_": lambda: kind("RWFL"),
-            "IW": lambda: SetV({e.eid: gd[e.eid] for e in evs if e.is_init}),
-            # herd's final writes come from the final state's rf map, where a location no
-            # thread writes reads from "Init", not from its initial-write event: not in FW.
-            "FW": lambda: SetV({w: t for w, t in ex.last.items() if t != F and not g.event(w).is_init}),
-            "po": po,
-            "rf": lambda: RelV(dict(ex.rf)),
-            "co": lambda: RelV(dict(ex.co)),
-            "fr": lambda: RelV(dict(ex.fr)),
-            "rmw": lambda: static(g.rmw),
-            "addr": lambda: dependency(g.addr),
-            "data": lambda: dependency(g.data),
-            "ctrl": lambda: dependency(g.ctrl),
-            "pick-addr": lambda: dependency(g.pick_addr),
-            "pick-data": lambda: dependency(g.pick_data),
-            "iico": lambda: static(g.iico),
-            "loc": rel_loc,
-            "id": lambda: RelV({(e.eid, e.eid): gd[e.eid] for e in evs}),
-            # herd's same single-copy-atomic access: the identity on memory events, since
-            # mixed-size accesses (the only ones that share a class) are refused.
-            "sm": lambda: RelV({(e.eid, e.eid): gd[e.eid] for e in evs if e.kind in "RW"}),
-            "si": lambda: RelV({(e.eid, e.eid): gd[e.eid] for e in evs if e.kind in "RW"}),
-            "int": lambda: same_thread(True),
-            "ext": lambda: same_thread(False),
-        }
-        for t in tags | {name for e in evs for name, _ in e.tags}:
-            table.setdefault(t, lambda t=t: tag(t))  # type: ignore[misc]
-        return table
 
     def lookup(self, name: str, pos: Pos) -> Value:
         if name in self.env:
@@ -294,46 +223,8 @@ class _Interp:
                 self.env[s.name] = families.choose_member(self.s, families.as_family(v, s.pos), s.pos)
             return
         writes, base = space
-        self.env[s.name] = self._generated_co(writes, base, s.pos)
-
-    def _generated_co(self, writes: SetV, base: RelV, pos: Pos) -> RelV:
-        """The co `generate_orders(writes, base)` chooses.  Over the execution's writes it is
-        the engine's co; herd's lock.cat also orders its lock writes (LKW, events with no
-        value) among them: those get clocks of their own, every pair at one location apart."""
-        self.lookup("co", pos)  # the engine's co, encoded with the execution
-        builtin_w = self.builtins["W"]()
-        assert isinstance(builtin_w, SetV)
-        g = self.ex.graph
-        if any(writes.terms.get(w) != t for w, t in builtin_w.terms.items()):
-            raise Unsupported(pos, "unsupported: generating co over a set that leaves out some writes of W")
-        extra = [e for e in writes.terms if e not in builtin_w.terms]
-        if any(g.event(e).kind != "L" for e in extra):
-            raise Unsupported(pos, "unsupported: generating co over events that are not writes")
-        co: dict[Pair, str] = dict(self.ex.co)
-        clock = dict(self.ex.clock)
-        if extra:
-            self.clock_counter += 1
-            for e in extra:
-                clock[e] = self.s.declare(f"k{self.clock_counter}_{e}", "Int")
-                self.s.add(f"(>= {clock[e]} 1)")
-            for e in extra:
-                for w in writes.terms:
-                    same = same_loc(self.ex, g.event(e), g.event(w))
-                    if w == e or same == F or (w in clock and (w, e) in co):
-                        continue
-                    both = and_(writes.terms[e], writes.terms[w], same)
-                    if not g.event(w).is_init:
-                        self.s.add(implies(both, not_(f"(= {clock[e]} {clock[w]})")))
-                    co[(w, e)] = self.s.name_bool("co", and_(both, lt(clock[w], clock[e])))
-                    co[(e, w)] = self.s.name_bool("co", and_(both, lt(clock[e], clock[w])))
-        for (a, b), t in base.terms.items():
-            if a not in writes.terms or b not in writes.terms:
-                continue
-            same = same_loc(self.ex, g.event(a), g.event(b))
-            if same == F:
-                continue
-            self.s.add(implies(and_(t, same, writes.terms[a], writes.terms[b]), co.get((a, b), F)))
-        return RelV(co)
+        self.clock_counter += 1
+        self.env[s.name] = generated_co(self.ex, self.s, writes, base, f"k{self.clock_counter}", s.pos)
 
     def _check_names(self, e: CatExpr, bound: set[str]) -> None:
         if self.scoped:
