@@ -142,7 +142,7 @@ def resolve_model(name_or_path: str, target: str | None = None) -> ModelSpec:
                 ".cat or .cfg file"
             )
         if path.suffix == ".cfg":
-            return _herd_config(path)
+            return _herd_config(path, target)
         cat = load_model(path, library())
     except OSError as e:  # a name too long, a file that cannot be read
         raise UsageError(f"cannot read the model {name_or_path}: {e.strerror}") from None
@@ -165,7 +165,7 @@ def library() -> tuple[Path, ...]:
 _HERD_C_SETS = frozenset({"RMW", "X", "LK", "LKR", "LKW", "LS", "LF", "UL", "RL", "RU"})
 
 
-def _herd_config(path: Path) -> ModelSpec:
+def _herd_config(path: Path, target: str | None = None) -> ModelSpec:
     """A model as herd7's `-conf FILE.cfg` makes it: bell file, then cat file (variants
     applied), with C primitives compiled by the .cfg's macro file."""
     cfg = load_cfg(path, library())
@@ -179,7 +179,13 @@ def _herd_config(path: Path) -> ModelSpec:
             raise Unsupported(Pos(str(path), 1, 1), "unsupported: herd7's lkmmv1 reading of kernel C atomics "
                                                     "(the .cfg has no 'variant lkmmv2')")
         own = (("C", def_mapping(load_def(cfg.macros), cfg.macros)),)
-    compile_ = tuple(c for c in _DEFAULT_COMPILE if c[0] != "C" or not own)
+    # A model with C macros is a model of C tests (herd7 refuses the kernel's on AArch64:
+    # `unbound var: LKR`); one without applies to every dialect, as a .cat file does.
+    compile_ = () if own else _DEFAULT_COMPILE
+    if target is not None:
+        if own:
+            raise UsageError(f"--target does not apply to {path.name}: its macro file compiles C tests")
+        compile_ = (("C", f"kernel-c.tbl:{target}"),) + _DEFAULT_COMPILE[1:]
     spec = ModelSpec(path.stem, cat, _prelude(), compile_, own=own, bell_sets=bell_sets)
     check_scope((*_prelude(), cat), EXECUTION_NAMES | spec.tags)
     return replace(spec, scoped=True)

@@ -36,7 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="verifier", description="Prove or refute litmus-test conditions under memory models.")
     sub = p.add_subparsers(dest="command", required=True)
     c = sub.add_parser("check", help="check litmus tests against a model (herd7's Observation, with proof)")
-    model_help = f"model name ({', '.join(model_names())}) or a .cat file; comma-separate several"
+    model_help = (f"model name ({', '.join(model_names())}), a .cat file, or a herd7 .cfg file "
+                  "(e.g. the kernel's linux-kernel.cfg); comma-separate several")
     c.add_argument("files", nargs="+", metavar="FILE")
     c.add_argument("--model", default="sc", help=model_help)
     c.add_argument("--target", default=None,
