@@ -122,8 +122,7 @@ def _large() -> list[Any]:
     return [json.loads(line) for line in LARGE.read_text().splitlines() if line.strip()]
 
 
-# 0.2 to 16 s each (herd7 itself times out on 14 of the 25): with --slow.
-@pytest.mark.slow
+# 0.1 to 6 s each, 27 s in all (herd7 itself does not finish 14 of the 25).
 @pytest.mark.skipif(not LARGE.is_file(), reason="../shared/reference is not present")
 @pytest.mark.parametrize("row", _large(), ids=lambda r: Path(r["file"]).name)
 def test_the_kernels_model_files_on_the_large_tests(row: dict[str, Any]) -> None:
