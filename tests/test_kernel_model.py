@@ -144,3 +144,10 @@ def test_target_does_not_apply_to_a_model_with_c_macros() -> None:
     with pytest.raises(UsageError) as e:
         resolve_model(str(CFG), "arm64")
     assert "its macro file compiles C tests" in str(e.value)
+
+
+@needs_kernel
+def test_the_cat_file_alone_says_to_read_it_through_its_cfg() -> None:
+    with pytest.raises(InputError) as e:
+        resolve_model(str(KERNEL / "linux-kernel.cat"))
+    assert "unbound name" in str(e.value) and f"--model {CFG}" in str(e.value)

@@ -149,8 +149,28 @@ def resolve_model(name_or_path: str, target: str | None = None) -> ModelSpec:
     compile_ = _DEFAULT_COMPILE
     if target is not None:
         compile_ = (("C", f"kernel-c.tbl:{target}"),) + _DEFAULT_COMPILE[1:]
-    check_scope((*_prelude(), cat), EXECUTION_NAMES | all_tags())
+    try:
+        check_scope((*_prelude(), cat), EXECUTION_NAMES | all_tags())
+    except InputError as e:
+        cfg = _cfg_naming(path)
+        if cfg is None or "unbound name" not in str(e):
+            raise
+        raise InputError(e.pos, f"{e.message} (the model is read with its bell file through {cfg.name}: "
+                                f"--model {cfg})") from None
     return ModelSpec(path.stem, cat, _prelude(), compile_, scoped=True)
+
+
+def _cfg_naming(model: Path) -> Path | None:
+    """A .cfg file beside `model` that names it (the kernel's linux-kernel.cfg names
+    linux-kernel.cat, whose names come from linux-kernel.bell)."""
+    for cfg in sorted(model.parent.glob("*.cfg")):
+        try:
+            lines = cfg.read_text(errors="replace").splitlines()
+        except OSError:
+            continue
+        if any(line.split() == ["model", model.name] for line in lines):
+            return cfg
+    return None
 
 
 def library() -> tuple[Path, ...]:
