@@ -16,7 +16,6 @@ architecture's axioms are named here.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -511,15 +510,29 @@ class _Interp:
         return RelV(out)
 
     def _plus(self, r: RelV) -> RelV:
-        """Transitive closure by repeated squaring: after k rounds, paths of length <= 2^k."""
-        nodes = {x for p in r.terms for x in p}
-        rounds = max(1, math.ceil(math.log2(max(2, len(nodes)))))
-        cur = r
-        for _ in range(rounds):
-            nxt = union(cur, self._seq(cur, cur))
-            assert isinstance(nxt, RelV)
-            cur = nxt
-        return RelV({p: self.s.name_bool("tc", t) for p, t in cur.terms.items()})
+        """Transitive closure, Warshall's way over the may-graph: after node k, each pair's
+        term holds iff a path through intermediate nodes up to k joins them (Boolean terms:
+        a path through k twice adds nothing).  It names a term per update, where repeated
+        squaring named every pair of the growing closure log2(n) times."""
+        succ: dict[int, dict[int, str]] = {}
+        pred: dict[int, dict[int, str]] = {}
+        for (a, b), t in r.terms.items():
+            succ.setdefault(a, {})[b] = t
+            pred.setdefault(b, {})[a] = t
+        for k in sorted(set(succ) & set(pred)):
+            ins = [(i, t) for i, t in pred[k].items() if i != k]
+            outs = [(j, t) for j, t in succ[k].items() if j != k]
+            for i, tik in ins:
+                row = succ.setdefault(i, {})
+                for j, tkj in outs:
+                    through = and_(tik, tkj)
+                    if through == F:
+                        continue
+                    old = row.get(j)
+                    term = self.s.name_bool("tc", through if old is None else or_(old, through))
+                    row[j] = term
+                    pred.setdefault(j, {})[i] = term
+        return RelV({(i, j): t for i, row in succ.items() for j, t in row.items()})
 
     def _call(self, e: Call) -> Value:
         if e.fn in ("domain", "range") and len(e.args) == 1:
