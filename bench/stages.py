@@ -9,7 +9,7 @@ and prints, per suite and model, the seconds spent in
   parse    litmus text -> program (frontends)
   events   program -> guarded events (events/build)
   encode   events -> candidate executions: rf, co, fr, values (smt/encode)
-  model    the model over them: relation values over their may pairs, checks (smt/interpret)
+  model    the model over them: relation values over their may pairs, checks (smt/model)
   solve    Z3: the observation's two queries (condition, negated condition)
 
 and the encoding's size: SMT constants declared, relation values the model computed, the
@@ -38,7 +38,7 @@ from verifier.errors import InputError, Pos  # noqa: E402
 from verifier.events.build import build_events  # noqa: E402
 from verifier.frontends import parse_file  # noqa: E402
 from verifier.smt.encode import encode_execution  # noqa: E402
-from verifier.smt.interpret import interpret  # noqa: E402
+from verifier.smt.model import constrain  # noqa: E402
 from verifier.smt.terms import not_  # noqa: E402
 
 REFERENCE = ROOT.parent / "shared" / "reference"
@@ -61,7 +61,7 @@ def profile(file: Path, model: str) -> dict[str, float]:
     ex = encode_execution(graph)
     out["encode"] = time.perf_counter() - t
     t = time.perf_counter()
-    interp = interpret(spec.cat, list(spec.prelude), ex, spec.tags)
+    interp = constrain(spec.program, ex, spec.tags)
     out["model"] = time.perf_counter() - t
     cond = prop_term(ex, test.condition.prop, test)
     t = time.perf_counter()

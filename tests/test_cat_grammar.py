@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from verifier.cat.parser import load_model, parse_model
-from verifier.cat.scope import EXECUTION_NAMES, check_scope
+from verifier.cat.scope import EXECUTION_NAMES
 from verifier.cat.syntax import Binary, Call, Check, Let, MatchSet, Name, Postfix, Procedure, WithFrom
 from verifier.errors import InputError, Unsupported
+from verifier.wmm.compile import compile_program
 
 MODELS = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "models"
 ENCODINGS = Path(__file__).resolve().parents[1] / "encodings"
@@ -127,14 +128,14 @@ def test_syntax_errors_are_positioned(text: str, where: str, what: str) -> None:
 ])
 def test_what_is_not_modelled_is_refused_by_name_at_load(text: str, what: str) -> None:
     with pytest.raises(Unsupported) as e:
-        check_scope([parse_model(text, "m.cat")], EXECUTION_NAMES | {"X", "map", "f"})
+        compile_program([parse_model(text, "m.cat")], EXECUTION_NAMES | {"X", "map", "f"})
     assert f"unsupported: {what}" in str(e.value) and str(e.value).startswith("m.cat:")
 
 
 def test_what_no_check_reaches_is_read_and_left_alone() -> None:
     """herd's library defines functions a model may never call (cross.cat's `cross`)."""
     text = "let f = fun x -> x\nlet g(S) = match S with || {} -> 0 || e ++ r -> e end\nacyclic po\n"
-    check_scope([parse_model(text, "m.cat")], EXECUTION_NAMES)
+    compile_program([parse_model(text, "m.cat")], EXECUTION_NAMES)
 
 
 def test_variant_blocks_are_resolved_when_loaded(tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ from verifier.events.graph import EventGraph
 from verifier.program.ast import ArrayObs, Litmus, MemObs, Observable, RegObs, observed_of
 from verifier.smt.encode import Execution, encode_execution, misaligned, mixed_size
 from verifier.smt.fixpoint import OutOfTime
-from verifier.smt.interpret import Flag, Interpretation, interpret
+from verifier.smt.model import Flag, Interpretation, constrain
 from verifier.smt.terms import F, T, and_, eq, lit_value, not_, num, or_
 
 State = dict[str, str]
@@ -126,7 +126,7 @@ def check(
     deadline = None if timeout is None else start + timeout
     refuse_mixed_sizes(ex, deadline)
     try:
-        model = interpret(spec.cat, list(spec.prelude), ex, spec.tags, deadline, scoped=spec.scoped)
+        model = constrain(spec.program, ex, spec.tags, deadline)
     except OutOfTime:
         return _unknown(test, spec, start, graph)
     observed = observed_of(test)
@@ -189,12 +189,12 @@ def check(
 
 
 def _exact_flags_session(test: Litmus, spec: ModelSpec, graph: EventGraph, deadline: float | None) -> _Session | None:
-    """A second encoding whose flags are exact (`interpret(..., exact_flags=True)`), for the
+    """A second encoding whose flags are exact (`constrain(..., exact_flags=True)`), for the
     flag queries only: the verdict's encoding gave a recursive group a flag depends on a
     pre-fixpoint.  None if its iteration runs out of time."""
     ex = encode_execution(graph)
     try:
-        model = interpret(spec.cat, list(spec.prelude), ex, spec.tags, deadline, scoped=spec.scoped, exact_flags=True)
+        model = constrain(spec.program, ex, spec.tags, deadline, exact_flags=True)
     except OutOfTime:
         return None
     if test.filter is not None:

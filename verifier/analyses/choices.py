@@ -28,7 +28,7 @@ from verifier.events.build import build_events
 from verifier.events.graph import EventGraph
 from verifier.program.ast import Litmus
 from verifier.smt.encode import encode_execution, pick_name
-from verifier.smt.interpret import interpret
+from verifier.smt.model import constrain
 from verifier.smt.terms import not_
 
 Status = Literal["sat", "unsat", "unknown"]
@@ -79,7 +79,7 @@ class Choices:
         self.graph = graph
         ex = encode_execution(graph)
         refuse_mixed_sizes(ex, deadline)
-        interpret(spec.cat, list(spec.prelude), ex, spec.tags, scoped=spec.scoped)
+        constrain(spec.program, ex, spec.tags)
         if test.filter is not None:
             ex.script.add(prop_term(ex, test.filter, test))
         cond = prop_term(ex, test.condition.prop, test)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, replace
-from functools import cache
+from dataclasses import dataclass
+from functools import cache, cached_property
 from pathlib import Path
 
 import yaml
@@ -13,11 +13,13 @@ from verifier.analyses.kernel_macros import def_mapping
 from verifier.cat.bell import annotation_sets
 from verifier.cat.herd_files import load_cfg, load_def
 from verifier.cat.parser import load_model
-from verifier.cat.scope import EXECUTION_NAMES, check_scope
+from verifier.cat.scope import EXECUTION_NAMES
 from verifier.cat.syntax import CatModel
 from verifier.errors import InputError, Pos, Unsupported, UsageError
 from verifier.events.mapping import Mapping, load_table
 from verifier.program.ast import Litmus
+from verifier.wmm.compile import compile_program
+from verifier.wmm.program import RelProgram
 
 
 def encodings_dir() -> Path:
@@ -44,9 +46,12 @@ class ModelSpec:
     own: tuple[tuple[str, Mapping], ...] = ()
     # The sets a bell file declares (one per annotation), on top of every table's tags.
     bell_sets: frozenset[str] = frozenset()
-    # Whether `check_scope` passed on the model (every name bound): the interpreter then
-    # need not look again on every test.
-    scoped: bool = False
+
+    @cached_property
+    def program(self) -> RelProgram:
+        """The model compiled (`wmm/compile.py`): once per model, not per test.  Loading a
+        model asks for it, so a model's errors are reported before any test runs."""
+        return compile_program((*self.prelude, self.cat), EXECUTION_NAMES | self.tags, self.tags)
 
     @property
     def tags(self) -> frozenset[str]:
@@ -132,8 +137,9 @@ def resolve_model(name_or_path: str, target: str | None = None) -> ModelSpec:
         kernel_result = str(entry.get("kernel-result", "exact"))
         if kernel_result not in ("exact", "hardware"):
             raise UsageError(f"encodings/models.yaml: {name_or_path}: kernel-result must be exact or hardware")
-        check_scope((*_prelude(), cat), EXECUTION_NAMES | all_tags())
-        return ModelSpec(name_or_path, cat, _prelude(), compile_, kernel_result, scoped=True)
+        spec = ModelSpec(name_or_path, cat, _prelude(), compile_, kernel_result)
+        spec.program  # noqa: B018 -- compiled now: its errors are the model's
+        return spec
     path = Path(name_or_path)
     try:
         if not path.is_file():
@@ -149,15 +155,16 @@ def resolve_model(name_or_path: str, target: str | None = None) -> ModelSpec:
     compile_ = _DEFAULT_COMPILE
     if target is not None:
         compile_ = (("C", f"kernel-c.tbl:{target}"),) + _DEFAULT_COMPILE[1:]
+    spec = ModelSpec(path.stem, cat, _prelude(), compile_)
     try:
-        check_scope((*_prelude(), cat), EXECUTION_NAMES | all_tags())
+        spec.program  # noqa: B018 -- compiled now: its errors are the model's
     except InputError as e:
         cfg = _cfg_naming(path)
         if cfg is None or "unbound name" not in str(e):
             raise
         raise InputError(e.pos, f"{e.message} (the model is read with its bell file through {cfg.name}: "
                                 f"--model {cfg})") from None
-    return ModelSpec(path.stem, cat, _prelude(), compile_, scoped=True)
+    return spec
 
 
 def _cfg_naming(model: Path) -> Path | None:
@@ -207,8 +214,8 @@ def _herd_config(path: Path, target: str | None = None) -> ModelSpec:
             raise UsageError(f"--target does not apply to {path.name}: its macro file compiles C tests")
         compile_ = (("C", f"kernel-c.tbl:{target}"),) + _DEFAULT_COMPILE[1:]
     spec = ModelSpec(path.stem, cat, _prelude(), compile_, own=own, bell_sets=bell_sets)
-    check_scope((*_prelude(), cat), EXECUTION_NAMES | spec.tags)
-    return replace(spec, scoped=True)
+    spec.program  # noqa: B018 -- compiled now: its errors are the model's
+    return spec
 
 
 @cache

@@ -125,7 +125,7 @@ def forbids_only(stmts: Sequence[Stmt], at: int, needed: set[tuple[int, str]] | 
     monotone definitions.  Then any relation containing its bodies' values (a pre-fixpoint)
     may stand for the least fixpoint: a check that holds for a larger relation holds for the
     least one, and the least one is a pre-fixpoint itself -- so the solver choosing one is
-    exact, with no iteration (`smt/interpret.py`).
+    exact, with no iteration (`smt/model.py`).
 
     With `needed` (`needed_bindings`), only what decides verdicts counts: flags, and the
     bindings only flags use, are left out -- exact for the verdict, not for the flags."""

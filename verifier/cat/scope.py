@@ -1,21 +1,17 @@
-"""What a model may use: every name bound where it is used (cat's lexical scope), and only
-constructs the engine gives a meaning to.
+"""What a model may use: every name bound where it is used (cat's lexical scope).
 
 Checked when a model is loaded, so that an unbound name is an error at its position before
 any test runs, whichever test would reach it (and in `batch`, once, not a row per test).
-
-The parser reads all of herd's cat language; what the interpreter does not model yet is
-refused here, by name (`unsupported: ...`), never approximated -- but only where a check can
-reach it.  herd's library files define functions a model may never call (cross.cat's
-`cross`, written with `let rec`, `match` and `fun`, is not used by a model that leaves co to
-the engine); a definition nothing evaluates changes no verdict.  The interpreter refuses the
-same constructs again if it ever meets one (`smt/interpret.py`).
+The parser reads all of herd's cat language; the constructs the engine gives no meaning to
+are listed here and refused by the compiler (`wmm/compile.py`), by name (`unsupported:
+...`), never approximated -- but only where a check can reach them: herd's library files
+define functions a model may never call, and a definition nothing evaluates changes no
+verdict.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 
 from verifier.cat.syntax import (
     Apply,
@@ -34,7 +30,6 @@ from verifier.cat.syntax import (
     IfExpr,
     IfVariant,
     Include,
-    Instructions,
     Let,
     LetIn,
     LetRecWhen,
@@ -54,7 +49,7 @@ from verifier.cat.syntax import (
 from verifier.errors import InputError, Unsupported
 
 # The functions every model has (herd's `domain` and `range`), and the sets and relations
-# every candidate execution gives (smt/interpret.py computes them; the mapping tables' tags
+# every candidate execution gives (smt/builtins.py computes them; the mapping tables' tags
 # come on top).  `sm`/`si` (herd: same single-copy-atomic access) is the identity on memory
 # events, as mixed-size accesses are refused.
 BUILTIN_FUNCTIONS = frozenset({"domain", "range", "map", "different-values"})
@@ -89,21 +84,6 @@ UNSUPPORTED_EXPRESSIONS: dict[type, str] = {
     Match: "'match' expressions",
     MatchSet: "'match' over a set",
 }
-
-
-def unsupported_expression(e: CatExpr) -> str | None:
-    """Why the interpreter cannot evaluate `e` itself (its parts aside), or None."""
-    why = UNSUPPORTED_EXPRESSIONS.get(type(e))
-    if why is not None:
-        return why
-    if isinstance(e, LetIn) and any(b.names is not None for b in e.bindings):
-        return "binding a tuple ('let (a, b) = ...')"
-    if isinstance(e, Apply):
-        # herd's library `map f S` is built in (smt/families.py); other curried calls are not.
-        if isinstance(e.fn, Call) and e.fn.fn == "map" and len(e.fn.args) == 1:
-            return None
-        return "applying a function's result (curried application)"
-    return None
 
 
 # --------------------------------------------------------------------------- the walk
@@ -169,82 +149,11 @@ def first_unbound(e: CatExpr, bound: set[str] | frozenset[str]) -> Name | Call |
     return next((u for c in children(e) if (u := first_unbound(c, bound)) is not None), None)
 
 
-@dataclass(frozen=True)
-class _Def:
-    """A name's definition as a check reaches it: the body, its parameters, and the
-    definitions visible where it was written (cat is lexically scoped)."""
-
-    body: CatExpr
-    params: tuple[str, ...]
-    env: Mapping[str, _Def]
-
-
-def _reach(root: CatExpr, env: Mapping[str, _Def], seen: set[int]) -> None:
-    """Refuse what the interpreter cannot evaluate in `root` and in the definitions it uses."""
-    stack: list[tuple[CatExpr, Mapping[str, _Def]]] = [(root, env)]
-    while stack:
-        e, here = stack.pop()
-        why = unsupported_expression(e)
-        if why is None and isinstance(e, Call) and e.fn in HERD_PRIMITIVES and e.fn not in here:
-            why = f"herd7's primitive '{e.fn}'"
-        if why is not None:
-            raise Unsupported(e.pos, f"unsupported: {why} in a model")
-        name = e.id if isinstance(e, Name) else e.fn if isinstance(e, Call) else None
-        d = here.get(name) if name is not None else None
-        if d is not None and id(d) not in seen:
-            seen.add(id(d))
-            inner = {k: v for k, v in d.env.items() if k not in d.params}
-            stack.append((d.body, inner))
-        if isinstance(e, LetIn):
-            local = dict(here)
-            for b in e.bindings:
-                local[b.name] = _Def(b.body, b.params or (), here)
-            stack.append((e.body, local))
-            continue  # the bindings' bodies are reached through their names
-        stack.extend((c, here) for c in children(e))
-
-
-def refuse_unsupported(models: Iterable[CatModel]) -> None:
-    """Raise `Unsupported` at the first construct the interpreter gives no meaning to that
-    interpreting the models would meet."""
-    env: dict[str, _Def] = {}
-    seen: set[int] = set()
-    for m in models:
-        for s in m.stmts:
-            why = _STATEMENTS.get(type(s))
-            if why is not None:
-                raise Unsupported(s.pos, f"unsupported: {why} in a model")
-            if isinstance(s, Let):
-                before = dict(env)
-                for b in s.bindings:
-                    if b.names is not None:
-                        raise Unsupported(b.pos, "unsupported: binding a tuple ('let (a, b) = ...') in a model")
-                    if s.rec and b.params is not None:
-                        raise Unsupported(b.pos, f"unsupported: recursive functions ('let rec {b.name}(...)') "
-                                                 "in a model")
-                    env[b.name] = _Def(b.body, b.params or (), before)
-                if s.rec:  # the bodies see the group itself
-                    for b in s.bindings:
-                        object.__setattr__(env[b.name], "env", {**before, **{x.name: env[x.name] for x in s.bindings}})
-            elif isinstance(s, Check):
-                if s.mode in ("undefined_unless", "assert"):
-                    raise Unsupported(s.pos, f"unsupported: '{s.mode}' checks in a model")
-                _reach(s.expr, env, seen)
-            elif isinstance(s, WithFrom):
-                # co generation (cross.cat's generate_cos): the engine's co; `cross(S)`: the
-                # choice itself (families.py); anything else: a choice among S's members.
-                calls = isinstance(s.expr, Call) and s.expr.fn in ("generate_cos", "generate_orders", "cross")
-                for a in s.expr.args if calls else (s.expr,):  # type: ignore[union-attr]
-                    _reach(a, env, seen)
-                env.pop(s.name, None)  # a chosen value from here on
-            elif isinstance(s, Instructions) and s.default:
-                raise Unsupported(s.pos, "unsupported: bell 'default' declarations in a model")
-
-
 def check_scope(models: Iterable[CatModel], builtins: frozenset[str]) -> None:
     """Raise an `InputError` at the first name a model uses unbound (or `Unsupported` at a
-    construct not modelled yet that a check reaches): `models` in the order they are read
-    (prelude first), `builtins` the relations, sets and tags executions give."""
+    statement the engine cannot run): `models` in the order they are read (prelude first),
+    `builtins` the relations, sets and tags executions give.  The constructs a check reaches
+    are refused by the compiler (`wmm/compile.py`)."""
     models = list(models)
     for m in models:  # a statement the engine cannot run first: its names would look unbound
         for s in m.stmts:
@@ -255,7 +164,6 @@ def check_scope(models: Iterable[CatModel], builtins: frozenset[str]) -> None:
     for m in models:
         for s in m.stmts:
             _scope_stmt(s, bound)
-    refuse_unsupported(models)
 
 
 def _scope_stmt(s: Stmt, bound: set[str]) -> None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from verifier.smt.terms import or_
 
 if TYPE_CHECKING:
-    from verifier.cat.syntax import CatExpr
+    from verifier.wmm.program import Expr
 
 Pair = tuple[int, int]
 
@@ -56,13 +56,11 @@ class ChoiceV:
 
 @dataclass(frozen=True)
 class FunV:
-    params: tuple[str, ...]
-    body: CatExpr
-    env: dict[str, Any]  # name -> Value, or a lazy binding (smt/interpret.py)
+    """A function of the relation program, with the locals where it was made."""
 
-    def body_file(self) -> str:
-        """The model file the function was written in."""
-        return str(getattr(self.body, "pos", None) and self.body.pos.file)  # type: ignore[union-attr]
+    params: tuple[str, ...]
+    body: Expr
+    env: dict[str, Any]  # name -> Value, or a lazy local (smt/model.py)
 
 
 Value = SetV | RelV | FunV | ElemV | FamV | ChoiceV
