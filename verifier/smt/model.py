@@ -121,6 +121,7 @@ class _Run:
             # herd raises a flag in the executions where its check holds (`flag ~empty r`:
             # where r is non-empty); it constrains nothing.
             nonempty = or_(*terms.values())
+            self.s.keep(nonempty)
             self.stats.flags.append(Flag(a.flag, nonempty if a.negated else not_(nonempty)))
             return
         self.stats.checks += 1
@@ -397,7 +398,7 @@ class _Run:
                   pos: Pos, monotone: bool) -> dict[str, Value]:
         """The group's least fixpoint (`fixpoint.py`)."""
         values = least_fixpoint(names, lambda cur: self._bodies(names, bodies, bind, cur, in_turn=True), RelV({}),
-                                lambda t: self.s.name_bool("rec", t), like, self._settled,
+                                lambda t: self.s.derive("rec", t), like, self._settled,
                                 monotone=monotone, pos=pos, deadline=self.deadline)
         return dict(values)
 
@@ -449,7 +450,8 @@ class _Run:
             return True
         solver = z3.Solver()
         solver.set("timeout", 10_000)
-        solver.from_string(self.s.text() + f"\n(assert {or_(*diffs)})")
+        differ = or_(*diffs)
+        solver.from_string(self.s.text(differ) + f"\n(assert {differ})")
         return solver.check() == z3.unsat
 
     # ---- relations
@@ -469,7 +471,7 @@ class _Run:
         for q, ts in acc.items():
             term = or_(*ts)
             if term != F:
-                out[q] = self.s.name_bool("seq", term)
+                out[q] = self.s.derive("seq", term)
         return RelV(out)
 
     def _plus(self, r: RelV) -> RelV:
@@ -492,7 +494,7 @@ class _Run:
                     if through == F:
                         continue
                     old = row.get(j)
-                    term = self.s.name_bool("tc", through if old is None else or_(old, through))
+                    term = self.s.derive("tc", through if old is None else or_(old, through))
                     row[j] = term
                     pred.setdefault(j, {})[i] = term
         return RelV({(i, j): t for i, row in succ.items() for j, t in row.items()})

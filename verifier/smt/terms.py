@@ -8,6 +8,8 @@ constant address) never reach the solver.
 
 from __future__ import annotations
 
+import re
+
 T = "true"
 F = "false"
 
@@ -119,11 +121,22 @@ def is_atom(s: str) -> bool:
 
 
 class Script:
-    """An SMT-LIB script under construction: declarations and assertions, in order."""
+    """An SMT-LIB script under construction: declarations and assertions, in order.
+
+    A *derived* name (`derive`) stands for a term of the model's relation values: a pair of
+    a composition, a closure's update, a recursive group's iterate.  The model computes a
+    value's terms for every pair that may be in it, and most never reach a check: on a
+    large RCU test two thirds of them.  `text()` keeps a derived name's definition only if
+    a kept line or a root (`keep`) refers to it, directly or through other kept
+    definitions; the rest never reach the solver.  Exact: a definition `(= n t)` of a name
+    nothing else mentions constrains nothing else."""
 
     def __init__(self) -> None:
         self.lines: list[str] = []
         self.counter = 0
+        self.derived: dict[int, str] = {}  # line of a derived name's definition -> the name
+        self.roots: list[str] = []
+        self._text: tuple[int, int, str] | None = None  # (lines, roots, text) last computed
 
     def declare(self, name: str, sort: str) -> str:
         self.lines.append(f"(declare-const {name} {sort})")
@@ -141,6 +154,17 @@ class Script:
         self.lines.append(f"(assert (= {name} {term}))")
         return name
 
+    def derive(self, prefix: str, term: str) -> str:
+        """`name_bool` for a model's derived term: dropped from `text()` unless used."""
+        name = self.name_bool(prefix, term)
+        if name != term:
+            self.derived[len(self.lines) - 1] = name
+        return name
+
+    def keep(self, term: str) -> None:
+        """`term` will be asked of the solver later: the derived names in it stay."""
+        self.roots.append(term)
+
     def name_int(self, prefix: str, term: str) -> str:
         if is_atom(term) or lit_value(term) is not None:
             return term
@@ -153,5 +177,33 @@ class Script:
             return
         self.lines.append(f"(assert {term})")
 
-    def text(self) -> str:
-        return "\n".join(self.lines)
+    def text(self, *roots: str) -> str:
+        """The script, without the derived definitions that neither a line nor a root
+        (`keep`, or `roots` for this text only) reaches."""
+        if not roots and self._text is not None and self._text[:2] == (len(self.lines), len(self.roots)):
+            return self._text[2]
+        kept = self.kept_lines(*roots)
+        text = "\n".join(kept)
+        if not roots:
+            self._text = (len(self.lines), len(self.roots), text)
+        return text
+
+    def kept_lines(self, *roots: str) -> list[str]:
+        if not self.derived:
+            return list(self.lines)
+        # A name is defined before any line uses it: one sweep from the end finds them all.
+        used: set[str] = set()
+        for r in (*self.roots, *roots):
+            used.update(_NAMES.findall(r))
+        drop: set[int] = set()
+        for i in range(len(self.lines) - 1, -1, -1):
+            name = self.derived.get(i)
+            if name is not None and name not in used:
+                drop.update((i, i - 1))  # its assertion and its declaration
+            elif i not in drop:
+                used.update(_NAMES.findall(self.lines[i]))
+        return [line for i, line in enumerate(self.lines) if i not in drop]
+
+
+# The names `fresh` makes; a derived name is one of them.
+_NAMES = re.compile(r"[A-Za-z_][A-Za-z0-9_]*![0-9]+")
