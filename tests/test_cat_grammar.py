@@ -121,7 +121,7 @@ def test_syntax_errors_are_positioned(text: str, where: str, what: str) -> None:
 @pytest.mark.parametrize(("text", "what"), [
     ("let rec f(x) = f(x)\nacyclic f(po)\n", "recursive functions ('let rec f(...)')"),
     ("procedure p(r) = acyclic r end\ncall p(po)\n", "procedure calls"),
-    ("let f = fun x -> x\nacyclic f\n", "anonymous functions"),
+    ("let f = match po with {} -> po || e ++ s -> 0 end\nacyclic f\n", "'match' over a set"),
     ("enum E = 'a || 'b\ndefault R[E]\n", "bell 'default' declarations"),
     ("let a = (f po) rf\nacyclic a\n", "applying a function's result"),
     ("assert empty po\n", "'assert' checks"),

@@ -79,7 +79,6 @@ _STATEMENTS: dict[type, str] = {
 UNSUPPORTED_EXPRESSIONS: dict[type, str] = {
     Tag: "tags ('name)",
     Tuple: "tuples",
-    Fun: "anonymous functions ('fun')",
     IfExpr: "'if ... then ... else'",
     Match: "'match' expressions",
     MatchSet: "'match' over a set",

@@ -33,6 +33,7 @@ from verifier.cat.syntax import (
     Check,
     Complement,
     EmptyRel,
+    Fun,
     Instructions,
     Let,
     LetIn,
@@ -205,6 +206,10 @@ class _Compiler:
             return p.Refused("applying a function's result (curried application)", e.pos)
         if isinstance(e, LetIn):
             return self._let_in(e, local)
+        if isinstance(e, Fun):
+            # `fun (x, _) -> e`: a `_` parameter binds a name no expression can spell
+            params = tuple(x if x is not None else f"_{k}" for k, x in enumerate(e.params))
+            return p.Lambda(params, self.expr(e.body, local | set(params)), e.pos)
         why = UNSUPPORTED_EXPRESSIONS.get(type(e))
         return p.Refused(why or type(e).__name__, e.pos)
 
