@@ -34,8 +34,10 @@ def _records() -> list[dict[str, Any]]:
 
 
 @pytest.mark.skipif(not CFG.is_file(), reason="../shared/reference is not present")
-def test_the_kernels_model_files_agree_with_herd() -> None:
-    spec = resolve_model(str(CFG))
+@pytest.mark.parametrize("model", [str(CFG), "lkmm"], ids=["linux-kernel.cfg", "lkmm"])
+def test_the_kernels_model_files_agree_with_herd(model: str) -> None:
+    """The kernel's files, and `lkmm` (encodings/lkmm/, our own text of the same model)."""
+    spec = resolve_model(model)
     problems, gaps = [], []
     for r in _records():
         v = check(parse_file(str(REFERENCE / r["file"])), spec, want_states=True)
@@ -49,7 +51,7 @@ def test_the_kernels_model_files_agree_with_herd() -> None:
             f"{r['file']}: ours {v.observation} {v.flags} ({len(ours)} states), "
             f"herd7 {r['observation']} {r['flags']} ({len(herds)} states)")
     n = len(_records())
-    print(f"linux-kernel.cfg: {n - len(problems) - len(gaps)}/{n} C tests agree with herd7's lkmm answers "
+    print(f"{Path(model).name}: {n - len(problems) - len(gaps)}/{n} C tests agree with herd7's lkmm answers "
           f"(observation, final states and flags); known gaps: {len(gaps)}")
     assert n and not problems, "\n".join(problems)
 
@@ -122,13 +124,15 @@ def _large() -> list[Any]:
     return [json.loads(line) for line in LARGE.read_text().splitlines() if line.strip()]
 
 
-# 0.1 to 6 s each, 27 s in all (herd7 itself does not finish 14 of the 25).
+# 0.02 to 0.3 s each, 2 s in all per model (herd7 itself does not finish 14 of the 25).
 @pytest.mark.skipif(not LARGE.is_file(), reason="../shared/reference is not present")
+@pytest.mark.parametrize("model", [str(CFG), "lkmm"], ids=["linux-kernel.cfg", "lkmm"])
 @pytest.mark.parametrize("row", _large(), ids=lambda r: Path(r["file"]).name)
-def test_the_kernels_model_files_on_the_large_tests(row: dict[str, Any]) -> None:
-    """The large kernel tests (5 to 19 threads), under the kernel's own files: herd7's answer
-    where it has one, else Dartagnan's or the generator's (large.jsonl's `source`)."""
-    v = check(parse_file(str(REFERENCE / row["file"])), resolve_model(str(CFG)), timeout=600)
+def test_the_kernels_model_files_on_the_large_tests(row: dict[str, Any], model: str) -> None:
+    """The large kernel tests (5 to 19 threads), under the kernel's own files and under
+    `lkmm`: herd7's answer where it has one, else Dartagnan's or the generator's
+    (large.jsonl's `source`)."""
+    v = check(parse_file(str(REFERENCE / row["file"])), resolve_model(model), timeout=600)
     assert (v.observation, list(v.flags)) == (row["observation"], sorted(row.get("flags") or []))
 
 

@@ -92,7 +92,7 @@ def model_names() -> list[str]:
     return sorted(_registry())
 
 
-# The kernel's own model (LKMM): not built in yet, but a test may already record its answer.
+# The kernel's memory model (LKMM): `encodings/lkmm/`, our own text of it.
 KERNEL_MODEL = "lkmm"
 
 
@@ -132,11 +132,14 @@ def resolve_model(name_or_path: str, target: str | None = None) -> ModelSpec:
     reg = _registry()
     if name_or_path in reg:
         entry = reg[name_or_path]
-        cat = load_model(encodings_dir() / entry["cat"], library())
-        compile_ = tuple(sorted((str(k), str(v)) for k, v in entry.get("compile", {}).items()))
         kernel_result = str(entry.get("kernel-result", "exact"))
         if kernel_result not in ("exact", "hardware"):
             raise UsageError(f"encodings/models.yaml: {name_or_path}: kernel-result must be exact or hardware")
+        if "cfg" in entry:  # a model read as herd7 reads a .cfg (lkmm: macros, bell, cat)
+            return _herd_config(encodings_dir() / entry["cfg"], target, name=name_or_path,
+                                kernel_result=kernel_result)
+        cat = load_model(encodings_dir() / entry["cat"], library())
+        compile_ = tuple(sorted((str(k), str(v)) for k, v in entry.get("compile", {}).items()))
         spec = ModelSpec(name_or_path, cat, _prelude(), compile_, kernel_result)
         spec.program  # noqa: B018 -- compiled now: its errors are the model's
         return spec
@@ -192,7 +195,8 @@ def library() -> tuple[Path, ...]:
 _HERD_C_SETS = frozenset({"RMW", "X", "LK", "LKR", "LKW", "LS", "LF", "UL", "RL", "RU"})
 
 
-def _herd_config(path: Path, target: str | None = None) -> ModelSpec:
+def _herd_config(path: Path, target: str | None = None, *, name: str | None = None,
+                 kernel_result: str = "exact") -> ModelSpec:
     """A model as herd7's `-conf FILE.cfg` makes it: bell file, then cat file (variants
     applied), with C primitives compiled by the .cfg's macro file."""
     cfg = load_cfg(path, library())
@@ -213,7 +217,7 @@ def _herd_config(path: Path, target: str | None = None) -> ModelSpec:
         if own:
             raise UsageError(f"--target does not apply to {path.name}: its macro file compiles C tests")
         compile_ = (("C", f"kernel-c.tbl:{target}"),) + _DEFAULT_COMPILE[1:]
-    spec = ModelSpec(path.stem, cat, _prelude(), compile_, own=own, bell_sets=bell_sets)
+    spec = ModelSpec(name or path.stem, cat, _prelude(), compile_, kernel_result, own=own, bell_sets=bell_sets)
     spec.program  # noqa: B018 -- compiled now: its errors are the model's
     return spec
 

@@ -1,0 +1,56 @@
+"""`--model lkmm`: the Linux-kernel memory model in our own text (encodings/lkmm/), against
+the kernel's own files (test data in ../shared/reference/models/linux-kernel/, read through
+the same engine) on every C test of `litmus/`: observation, final states and flags.  herd7's
+recorded answers on the reference suites are checked in test_kernel_model.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from verifier.analyses.check import check
+from verifier.analyses.registry import encodings_dir, resolve_model
+from verifier.errors import InputError
+from verifier.frontends import parse_file
+
+ROOT = Path(__file__).resolve().parents[1]
+CFG = ROOT.parent / "shared" / "reference" / "models" / "linux-kernel" / "linux-kernel.cfg"
+
+
+def _c_tests() -> list[Path]:
+    out = []
+    for f in sorted((ROOT / "litmus").rglob("*")):
+        if f.suffix in (".litmus", ".yaml") and f.is_file():
+            if parse_file(str(f)).arch == "C":
+                out.append(f)
+    return out
+
+
+def _answer(file: Path, model: str) -> tuple[str, list[tuple[tuple[str, str], ...]], tuple[str, ...]]:
+    v = check(parse_file(str(file)), resolve_model(model), want_states=True)
+    return v.observation, sorted(v.states or ()), v.flags
+
+
+@pytest.mark.skipif(not CFG.is_file(), reason="../shared/reference is not present")
+@pytest.mark.parametrize("file", _c_tests(), ids=lambda f: f.name)
+def test_lkmm_agrees_with_the_kernels_files(file: Path) -> None:
+    try:
+        kernel = _answer(file, str(CFG))
+    except InputError as e:  # a primitive linux-kernel.def lacks (atomic_inc_not_zero)
+        assert "is not defined by linux-kernel.def" in str(e)
+        return
+    assert _answer(file, "lkmm") == kernel
+
+
+def test_lkmm_is_our_own_text() -> None:
+    """No line of the kernel's GPL files is copied: the project is MIT."""
+    folder = encodings_dir() / "lkmm"
+    assert {f.name for f in folder.iterdir()} >= {"lkmm.cfg", "lkmm.bell", "lkmm.cat", "lkmm-locks.cat", "kernel.def"}
+    for f in folder.iterdir():
+        assert "SPDX-License-Identifier: GPL" not in f.read_text()
+
+
+def test_lkmm_applies_to_c_tests_only(tmp_path: Path) -> None:
+    spec = resolve_model("lkmm")
+    assert spec.applies_to("C") and not spec.applies_to("X86") and not spec.applies_to("AArch64")
