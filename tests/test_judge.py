@@ -71,3 +71,46 @@ def test_per_model_result_wins_over_the_kernel_one() -> None:
                                                            "(* Result: Sometimes\n Result(x86-tso): Sometimes *)")
     v = check(parse_text(text, "MP.litmus"), resolve_model("x86-tso"))
     assert (v.observation, v.outcome, v.expectation and v.expectation.source) == ("Never", "fail", "Result(x86-tso)")
+
+
+RACY = Expectation("Sometimes", "Result", False, data_race=True)
+RACE_FREE = Expectation("Sometimes", "Result", False, data_race=False)
+
+
+@pytest.mark.parametrize(
+    ("flags", "unknown", "exp", "outcome"),
+    [
+        (("data-race",), (), RACY, "pass"),
+        ((), (), RACY, "fail"),  # predicted, not modelled
+        (("data-race",), (), RACE_FREE, "fail"),  # modelled, not predicted
+        ((), (), RACE_FREE, "pass"),
+        ((), ("data-race",), RACY, "unknown"),
+        (("data-race",), (), LKMM_SOMETIMES, "forgiven"),  # a hardware model is not asked
+    ],
+)
+def test_data_race_rules(flags: tuple[str, ...], unknown: tuple[str, ...], exp: Expectation, outcome: str) -> None:
+    observation = "Sometimes" if not exp.forgiving else "Never"
+    assert judge(observation, True, exp, flags, unknown)[0] == outcome
+
+
+PLAIN_MP = """C MP-plain
+(* Result: Sometimes{race} *)
+{{}}
+P0(int *x, int *y) {{ *x = 1; smp_store_release(y, 1); }}
+P1(int *x, int *y) {{ int r0; int r1; r0 = READ_ONCE(*y); r1 = *x; }}
+exists (1:r0=1 /\\ 1:r1=0)
+"""
+
+
+@pytest.mark.parametrize(("race", "model", "outcome"), [
+    (" DATARACE", "lkmm", "pass"),
+    ("", "lkmm", "fail"),  # LKMM flags the race on x: an unexpected data race
+    (" DATARACE", "armv8", "pass"),  # hardware models flag no races and are not asked
+    ("", "armv8", "pass"),
+])
+def test_kernel_datarace_results(race: str, model: str, outcome: str) -> None:
+    test = parse_text(PLAIN_MP.format(race=race), str(Path("MP-plain.litmus")))
+    assert test.predicts_data_race == bool(race)
+    v = check(test, resolve_model(model))
+    assert v.outcome == outcome, v.judgement
+    assert ("data-race" in v.flags) == (model == "lkmm")

@@ -100,7 +100,7 @@ class Verdict:
 
     @property
     def judgement(self) -> tuple[Outcome, str]:
-        return judge(self.observation, self.executions, self.expectation)
+        return judge(self.observation, self.executions, self.expectation, self.flags, self.flags_unknown)
 
     @property
     def outcome(self) -> Outcome:

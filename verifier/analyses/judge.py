@@ -6,6 +6,10 @@
   LKMM forbids), a `Sometimes` there may legitimately be `Never` or `Always` here: such a
   mismatch is *forgiven*, exactly as `judgelitmus.sh --hw` forgives it.  Everything else is
   exact: `Never` must be `Never` (anything else would break a guarantee LKMM gives).
+- A kernel `Result: Sometimes DATARACE` also predicts LKMM's `data-race` flag.  Under a
+  model judged exactly (lkmm, a user's model), a race predicted and not flagged, or flagged
+  and not predicted, fails, as judgelitmus.sh judges it; hardware models flag no races and
+  are not asked.
 - `DEADLOCK` means that no execution exists at all (herd: `Never 0 0`); conversely an
   unexpected absence of executions fails whatever was expected.  `Maybe`: no expectation.
 """
@@ -26,6 +30,9 @@ class Expectation:
     word: str  # Never / Sometimes / Always / DEADLOCK / Maybe
     source: str  # the comment it came from: "Result" or "Result(armv8)"
     forgiving: bool  # a kernel `Result:` read under a model stronger than LKMM
+    # Whether the `data-race` flag is expected (the kernel's `Result: ... DATARACE`); None:
+    # not judged (a per-model expectation, or a hardware model).
+    data_race: bool | None = None
 
     def __str__(self) -> str:
         return f"{self.word} ({self.source})"
@@ -39,12 +46,32 @@ def expectation_for(test: Litmus, spec: ModelSpec) -> Expectation | None:
         return Expectation(table[spec.name], source, False)
     if "" in table:
         forgiving = test.arch == "C" and spec.kernel_result == "hardware"
-        return Expectation(table[""], "Result", forgiving)
+        race = None if forgiving or test.arch != "C" else test.predicts_data_race
+        return Expectation(table[""], "Result", forgiving, race)
     return None
 
 
-def judge(observation: str, executions: bool | None, exp: Expectation | None) -> tuple[Outcome, str]:
-    """The outcome of a verdict against its expectation, and a note saying why."""
+DATA_RACE = "data-race"
+
+
+def judge(observation: str, executions: bool | None, exp: Expectation | None,
+          flags: tuple[str, ...] = (), flags_unknown: tuple[str, ...] = ()) -> tuple[Outcome, str]:
+    """The outcome of a verdict against its expectation, and a note saying why.  `flags`:
+    the flags some allowed execution raises; `flags_unknown`: those left undecided."""
+    outcome, why = _judge_observation(observation, executions, exp)
+    if outcome != "pass" or exp is None or exp.data_race is None:
+        return outcome, why
+    if DATA_RACE in flags_unknown:
+        return "unknown", "could not decide whether a data race exists"
+    raced = DATA_RACE in flags
+    if exp.data_race and not raced:
+        return "fail", f"{observation}, but no data race (predicted: {exp.source} ... DATARACE)"
+    if raced and not exp.data_race:
+        return "fail", f"{observation}, with an unexpected data race (Flag data-race)"
+    return outcome, why + (" with the predicted data race" if raced else "")
+
+
+def _judge_observation(observation: str, executions: bool | None, exp: Expectation | None) -> tuple[Outcome, str]:
     if observation == "Unknown":
         return "unknown", "no verdict"
     if exp is None or exp.word == "Maybe":

@@ -18,7 +18,14 @@ from typing import TypeVar
 
 from verifier.errors import InputError, Pos, Unsupported
 from verifier.frontends.c_expr import KEYWORDS, PRIMITIVES, RCU, THREAD, Cursor, ThreadParser, tokenize
-from verifier.frontends.common import KEY_LINE, blank_comments, header, pos_of, read_expectations
+from verifier.frontends.common import (
+    KEY_LINE,
+    blank_comments,
+    header,
+    pos_of,
+    predicts_data_race,
+    read_expectations,
+)
 from verifier.frontends.condition import parse_tail
 from verifier.frontends.init import parse_init
 from verifier.program.ast import (
@@ -46,6 +53,7 @@ def parse_c(text: str, path: str) -> Litmus:
 
 def _parse(text: str, path: str) -> Litmus:
     expected = read_expectations(text)
+    raw = text
     nl = text.find("\n")
     text = blank_comments(text, path, 0, len(text) if nl < 0 else nl + 1)
     arch, name, start = header(text, path)
@@ -135,6 +143,7 @@ def _parse(text: str, path: str) -> Litmus:
         observed=tail.observed,
         filter=tail.filter,
         expected=expected,
+        predicts_data_race=predicts_data_race(raw),
     )
 
 

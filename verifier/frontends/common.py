@@ -68,6 +68,15 @@ def read_expectations(text: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(found.items()))
 
 
+_RACE = re.compile(r"Result\s*:\s*\w+[ \t]+DATARACE\b")
+
+
+def predicts_data_race(text: str) -> bool:
+    """The kernel's `Result: Sometimes DATARACE` (its plain form only, as judgelitmus.sh
+    reads it): LKMM's data-race flag is expected."""
+    return _RACE.search(text) is not None
+
+
 def pos_of(text: str, offset: int, path: str) -> Pos:
     line = text.count("\n", 0, offset) + 1
     col = offset - (text.rfind("\n", 0, offset) + 1) + 1

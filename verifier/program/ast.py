@@ -383,6 +383,8 @@ class Litmus:
     # Where each model name of `expected` was written (the project's YAML format only), so that
     # an unknown model name is reported at its key; the analyses know the model names.
     expected_at: tuple[tuple[str, Pos], ...] = ()
+    # The kernel's `Result: Sometimes DATARACE`: LKMM flags a data race in this test.
+    predicts_data_race: bool = False
     # The type of a register or location whose type is not declared, as herd7 assumes it in
     # the assembly dialects ("int": final values are printed and compared as 32-bit signed
     # integers).  None: values are whole integers (kernel C).
