@@ -134,7 +134,7 @@ def test_mismatch_and_unjudged(tmp_path: Path) -> None:
     _write(tmp_path, "a.litmus", SB.replace("Result: Never", "Result(sc): Sometimes"))
     _write(tmp_path, "b.litmus", SB.replace("(* Result: Never *)", ""))
     out = tmp_path / "rows.jsonl"
-    assert main(["batch", str(tmp_path), "--json", str(out), "-q"]) == 1
+    assert main(["batch", str(tmp_path), "--json", str(out), "-q", "--model", "sc"]) == 1
     rows = {Path(r["file"]).name: r for r in _rows(out)}
     assert rows["a.litmus"]["outcome"] == "fail" and rows["a.litmus"]["expected_from"] == "Result(sc)"
     assert rows["b.litmus"]["outcome"] == "unjudged"

@@ -162,6 +162,28 @@ def test_several_models_skip_the_ones_that_do_not_apply(capsys: pytest.CaptureFi
     assert code == 0
 
 
+def test_the_default_model_is_each_dialects_own(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """No --model: kernel C under lkmm, X86 under x86-tso, AArch64 under armv8 (as herd7
+    picks a model by architecture), in check and in batch, and the rows say which."""
+    files = {str(ROOT / "litmus" / "classic" / f): m for f, m in
+             [("C-SB.litmus", "lkmm"), ("X86-SB.litmus", "x86-tso"), ("AArch64-SB.litmus", "armv8")]}
+    code, out, _ = run(["check", *files, "--json"], capsys)
+    assert {(json.loads(x)["file"], json.loads(x)["model"]) for x in out.splitlines()} == set(files.items())
+    d = tmp_path / "d"
+    d.mkdir()
+    for f in files:
+        (d / Path(f).name).write_text(Path(f).read_text())
+    rows = tmp_path / "rows.jsonl"
+    assert main(["batch", str(d), "-q", "--json", str(rows), "-j", "1"]) == 0
+    got = {(Path(r["file"]).name, r["model"]) for r in map(json.loads, rows.read_text().splitlines())}
+    assert got == {(Path(f).name, m) for f, m in files.items()}
+    # resumed: nothing is checked twice
+    assert main(["batch", str(d), "-q", "--resume", str(rows), "-j", "1"]) == 0
+    assert len(rows.read_text().splitlines()) == 3
+    code, _, err = run(["check", *files, "--model", "auto,sc"], capsys)
+    assert code == 2 and "does not combine" in err
+
+
 def test_a_model_that_does_not_apply_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
     a64 = str(ROOT / "litmus" / "classic" / "AArch64-SB.litmus")
     code, _, err = run(["check", a64, "--model", "x86-tso"], capsys)

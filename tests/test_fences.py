@@ -16,6 +16,7 @@ from verifier.analyses.registry import resolve_model
 from verifier.analyses.synth import Synthesis, synthesize, unreachable
 from verifier.cli.main import main
 from verifier.frontends import parse_file
+from verifier.reports.synthesis import explanation_text
 
 ROOT = Path(__file__).resolve().parents[1]
 CLASSIC = ROOT / "litmus" / "classic"
@@ -313,3 +314,14 @@ def test_knobs_tell_apart_instructions_at_one_position() -> None:
     s = synthesize(dataclasses.replace(test, threads=threads), resolve_model("armv8"), load_menu("C"))
     assert s.status == "fixed" and s.cost == 6
     assert s.recheck is not None and s.recheck.observation == "Never"
+
+
+def test_spinlocks_are_kept_as_written_under_lock_events() -> None:
+    """Under lkmm a spinlock's events are lock events, with no weaker form: explain keeps
+    them and says so, instead of calling a lock that is never released "redundant"."""
+    test = parse_file(str(CLASSIC / "C-MP+locks.litmus"))
+    e = explain(test, resolve_model("lkmm"), load_menu("C"))
+    assert e.status == "explained" and not e.sources and len(e.kept) == 4
+    assert "as written (this model has no weaker form of them)" in explanation_text(e)
+    sc = explain(test, resolve_model("sc"), load_menu("C"))
+    assert len(sc.sources) == 4 and not sc.kept

@@ -26,7 +26,9 @@ from verifier.analyses.choices import Choices, OutOfTime
 from verifier.analyses.knobs import Knob, Menu, sources
 from verifier.analyses.registry import ModelSpec
 from verifier.analyses.synth import min_cost_sets
+from verifier.errors import Pos
 from verifier.events.graph import Dep, EventGraph
+from verifier.events.mapping import Mapping
 from verifier.events.sym import SPick, conj
 from verifier.program.ast import Litmus
 
@@ -83,19 +85,22 @@ class Explanation:
     queries: int = 0
     seconds: float = 0.0
     unknown_reason: str | None = None
+    # Ordering sources the model gives no weaker form (spinlocks under lock events): they
+    # stay as written in every query (`_meaningful`).
+    kept: tuple[Knob, ...] = ()
 
 
 def explain(test: Litmus, spec: ModelSpec, menu: Menu, *, timeout: float | None = None) -> Explanation:
     start = time.monotonic()
     deadline = None if timeout is None else start + timeout
-    ir = sources(test, menu)
+    ir, kept = _meaningful(sources(test, menu), spec.mapping_for(test.arch, Pos(test.path, 1, 1)))
     choices = Choices(test, spec, ir, deadline, edit=lambda g: _dependency_knobs(g, len(ir)))
     knobs = choices.knobs
     by_index = {k.index: k for k in knobs}
     keeps = [k.index for k in knobs if not _weaker(k)]
     all_on = frozenset(keeps)
 
-    base = Explanation(test, spec.name, "unknown", knobs, sources=tuple(keeps))
+    base = Explanation(test, spec.name, "unknown", knobs, sources=tuple(keeps), kept=kept)
 
     def done(result: Explanation) -> Explanation:
         return dataclasses.replace(result, queries=choices.queries, seconds=time.monotonic() - start)
@@ -131,6 +136,24 @@ def explain(test: Litmus, spec: ModelSpec, menu: Menu, *, timeout: float | None 
         weakenings=tuple(weakenings),
         witnesses=tuple(witnesses),
     ))
+
+
+def _meaningful(knobs: tuple[Knob, ...], mapping: Mapping) -> tuple[tuple[Knob, ...], tuple[Knob, ...]]:
+    """The knobs whose change the model can express.  Under a model with herd7's lock events
+    (lkmm, the kernel's files) a spinlock is no ordering annotation that can be dropped: its
+    events are lock events, and "the same lock without acquire" is no event of the model.
+    Turned into a plain access it would be no lock at all (an unlock that is never made, a
+    lock nobody can take), and the answer would say "redundant" about a deadlock."""
+    def kinds(cls: str | None) -> tuple[str, ...]:
+        recipe = mapping.recipe(cls) if cls not in (None, "-") else ()
+        return tuple(i.kind for i in recipe or ())
+
+    def expressible(k: Knob) -> bool:
+        return kinds(k.cls) == kinds(k.alt) or "L" not in kinds(k.cls) + kinds(k.alt)
+
+    keep = [k for k in knobs if expressible(k)]
+    kept = {(k.tid, k.slot): k for k in knobs if not expressible(k) and k.old != "weaker"}
+    return tuple(dataclasses.replace(k, index=n) for n, k in enumerate(keep)), tuple(kept.values())
 
 
 def _dependency_knobs(graph: EventGraph, first: int) -> tuple[EventGraph, tuple[Knob, ...]]:

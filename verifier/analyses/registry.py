@@ -95,6 +95,16 @@ def model_names() -> list[str]:
 # The kernel's memory model (LKMM): `encodings/lkmm/`, our own text of it.
 KERNEL_MODEL = "lkmm"
 
+# `--model auto` (the default): each test under its own dialect's model, as herd7 picks a
+# model by the test's architecture; kernel C under LKMM, what a kernel developer asks first.
+AUTO = "auto"
+DIALECT_MODELS: dict[str, str] = {"C": KERNEL_MODEL, "X86": "x86-tso", "X86_64": "x86-tso", "AArch64": "armv8"}
+
+
+def dialect_model(arch: str) -> str:
+    """The model `--model auto` checks a test of this dialect under."""
+    return DIALECT_MODELS[arch]
+
 
 def validate_expectations(test: Litmus) -> None:
     """Refuse an expectation for a model nobody knows (a misspelt `x86tso` would otherwise

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import z3
 
 from verifier.analyses.check import check
-from verifier.analyses.registry import ModelSpec, resolve_model
+from verifier.analyses.registry import AUTO, ModelSpec, dialect_model, resolve_model
 from verifier.batch.pool import Finished, Limits, run_pool
 from verifier.errors import InputError, Unsupported, UsageError
 from verifier.frontends import parse_file
@@ -54,8 +54,12 @@ def run_task(task: Task) -> Row:
                            seconds=time.monotonic() - start, reason=reason)
 
     try:
-        spec = resolve_model(task.model, task.target)
-        test = parse_file(task.file)
+        if task.model == AUTO:
+            test = parse_file(task.file)
+            spec = resolve_model(dialect_model(test.arch), task.target)
+        else:
+            spec = resolve_model(task.model, task.target)
+            test = parse_file(task.file)
         if not spec.applies_to(test.arch):
             return problem("skipped", f"the model {spec.name} does not apply to {test.arch} tests")
         verdict = check(test, spec, want_states=task.states, timeout=task.timeout, unroll=task.unroll)
@@ -131,9 +135,14 @@ def plan(
     memory_mb: int | None,
     done: set[Key],
     unroll: int | None = None,
+    auto: bool = False,
 ) -> tuple[Task, ...]:
     """The pairs to check: every file under every model, minus those `done` (already in the
-    resumed file)."""
+    resumed file).  `auto`: each file once, under its dialect's model (the worker reads the
+    dialect), done when any of `models` has its row."""
+    if auto:
+        return tuple(Task(f, AUTO, AUTO, target, states, timeout, memory_mb, unroll)
+                     for f in files if not any((f, spec.name) in done for _, spec in models))
     return tuple(Task(f, given, spec.name, target, states, timeout, memory_mb, unroll)
                  for f in files for given, spec in models if (f, spec.name) not in done)
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
-from verifier.analyses.registry import ModelSpec, resolve_model
+from verifier.analyses.registry import AUTO, DIALECT_MODELS, ModelSpec, dialect_model, resolve_model
 from verifier.batch.discover import Discovered, discover
 from verifier.batch.run import Key, default_workers, execute, key_of, plan, read_rows
 from verifier.cli.options import megabytes, seconds
@@ -34,7 +34,7 @@ EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT, EXIT_UNKNOWN = 0, 1, 2, 3
 def add_parser(sub: argparse._SubParsersAction, model_help: str) -> None:  # type: ignore[type-arg]
     b = sub.add_parser("batch", help="check litmus trees against their recorded expectations, in parallel")
     b.add_argument("paths", nargs="+", metavar="PATH", help="files, directories (recursively: *.litmus, *.litmus.yaml) or globs")
-    b.add_argument("--model", default="sc", help=model_help)
+    b.add_argument("--model", default=AUTO, help=model_help)
     b.add_argument("--target", default=None, help="with a .cat file: how C tests compile (a kernel-c.tbl column)")
     b.add_argument("-j", "--jobs", type=int, default=None, metavar="N", help="worker processes (default: one per core)")
     b.add_argument("--unroll", type=int, default=None, metavar="N",
@@ -65,9 +65,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def models_of(spec: str, target: str | None) -> list[tuple[str, ModelSpec]]:
-    """The models a comma-separated list names, each with the name it was given by."""
+    """The models a comma-separated list names, each with the name it was given by; `auto`:
+    every dialect's model (`applicable` then keeps a test's own)."""
+    names = [m.strip() for m in spec.split(",")]
+    if AUTO in names:
+        if len([n for n in names if n]) > 1:
+            raise UsageError(f"--model {AUTO} picks each test's model; it does not combine with others")
+        names = sorted(set(DIALECT_MODELS.values()))
     out = []
-    for name in (m.strip() for m in spec.split(",")):
+    for name in names:
         if name:
             try:
                 out.append((name, resolve_model(name, target)))
@@ -76,6 +82,15 @@ def models_of(spec: str, target: str | None) -> list[tuple[str, ModelSpec]]:
     if not out:
         raise UsageError("--model names no model")
     return out
+
+
+def applicable(models: Sequence[ModelSpec], arch: str, auto: bool) -> list[ModelSpec]:
+    """The models a test of this dialect is checked under: its dialect's with `auto`; else
+    those that apply, when several were named (one command checks a mixed library), or the
+    one named (it is then an error if it does not apply)."""
+    if auto:
+        return [m for m in models if m.name == dialect_model(arch)]
+    return [m for m in models if m.applies_to(arch)] if len(models) > 1 else list(models)
 
 
 def unlisted_rows(found: Discovered, models: Sequence[tuple[str, ModelSpec]], done: set[Key]) -> list[Row]:
@@ -147,7 +162,7 @@ def _run(args: argparse.Namespace) -> int:
     memory = args.memory or None
     done = {key_of(r) for r in resumed}
     tasks = plan(found.files, models, target=args.target, states=args.states or args.herd,
-                 timeout=timeout, memory_mb=memory, done=done, unroll=args.unroll)
+                 timeout=timeout, memory_mb=memory, done=done, unroll=args.unroll, auto=args.model == AUTO)
     first = unlisted_rows(found, models, done)
     workers = args.jobs or default_workers()
 

@@ -13,8 +13,9 @@ from pathlib import Path
 from verifier.analyses.check import check
 from verifier.analyses.explain import explain
 from verifier.analyses.knobs import Knob, Menu, load_menu, read_costs
-from verifier.analyses.registry import ModelSpec
+from verifier.analyses.registry import AUTO, ModelSpec
 from verifier.analyses.synth import Synthesis, synthesize, unreachable
+from verifier.cli.batch import applicable as applicable_models
 from verifier.cli.batch import models_of
 from verifier.cli.options import seconds
 from verifier.errors import InputError, UsageError
@@ -32,7 +33,7 @@ def add_parsers(sub: argparse._SubParsersAction, model_help: str) -> None:  # ty
         help="find the cheapest fences/upgrades that make a test's outcome unreachable, with proof of optimality",
     )
     f.add_argument("files", nargs="+", metavar="FILE")
-    f.add_argument("--model", required=True, help=model_help)
+    f.add_argument("--model", default=AUTO, help=model_help)
     f.add_argument("--target", default=None, help="with a .cat file: how C tests compile (C, x86-64 or arm64)")
     f.add_argument("--all", action="store_true", help="every minimum-cost set, not just one")
     f.add_argument("--costs", metavar="FILE", help="YAML mapping option name -> cost, overriding encodings/fences.yaml")
@@ -47,7 +48,7 @@ def add_parsers(sub: argparse._SubParsersAction, model_help: str) -> None:  # ty
     e = sub.add_parser("explain", help="which ordering sources an unreachable outcome needs, which are redundant, "
                                        "which could be weaker")
     e.add_argument("files", nargs="+", metavar="FILE")
-    e.add_argument("--model", required=True, help=model_help)
+    e.add_argument("--model", default=AUTO, help=model_help)
     e.add_argument("--target", default=None, help="with a .cat file: how C tests compile (C, x86-64 or arm64)")
     e.add_argument("--json", action="store_true", help="one JSON object per (file, model)")
     e.add_argument("--timeout", type=seconds, default=300.0, metavar="S", help="seconds per (file, model) (default 300)")
@@ -91,7 +92,7 @@ def _each(args: argparse.Namespace, job: Job) -> int:
             print(f"{path}: cannot read: {e.strerror}", file=sys.stderr)
             worst = max(worst, EXIT_BAD_INPUT)
             continue
-        applicable = [m for m in models if m.applies_to(test.arch)]
+        applicable = applicable_models(models, test.arch, args.model == AUTO)
         if not applicable:
             print(f"{path}:1:1: none of the models {', '.join(m.name for m in models)} applies to {test.arch} tests",
                   file=sys.stderr)

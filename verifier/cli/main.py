@@ -12,7 +12,7 @@ from pathlib import Path
 import z3
 
 from verifier.analyses.check import check
-from verifier.analyses.registry import model_names
+from verifier.analyses.registry import AUTO, model_names
 from verifier.batch.memory import memory_cap
 from verifier.cli import batch, compare, fences
 from verifier.cli.options import megabytes, seconds
@@ -37,9 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     c = sub.add_parser("check", help="check litmus tests against a model (herd7's Observation, with proof)")
     model_help = (f"model name ({', '.join(model_names())}), a .cat file, or a herd7 .cfg file "
-                  "(e.g. the kernel's linux-kernel.cfg); comma-separate several")
+                  "(e.g. the kernel's linux-kernel.cfg); comma-separate several.  Default: auto, each "
+                  "test under its dialect's model: lkmm for kernel C, x86-tso for X86/X86_64, armv8 "
+                  "for AArch64")
     c.add_argument("files", nargs="+", metavar="FILE")
-    c.add_argument("--model", default="sc", help=model_help)
+    c.add_argument("--model", default=AUTO, help=model_help)
     c.add_argument("--target", default=None,
                    help="with a .cat file: how C tests compile "
                         "(a column of encodings/kernel-c.tbl: C, x86-64 or arm64)")
@@ -133,7 +135,7 @@ def _main(argv: Sequence[str] | None) -> int:
         # With several models, a model that does not apply to this dialect (x86-tso and an
         # AArch64 test) is skipped, so one command can check a mixed library; with one model,
         # or when none applies, it is an error.
-        applicable = [m for m in models if m.applies_to(test.arch)] if len(models) > 1 else models
+        applicable = batch.applicable(models, test.arch, args.model == AUTO)
         if not applicable:
             names = ", ".join(m.name for m in models)
             print(f"{path}:1:1: none of the models {names} applies to {test.arch} tests", file=sys.stderr)

@@ -109,6 +109,8 @@ def explanation_json(e: Explanation) -> Row:
         ],
         "queries": e.queries,
         "seconds": round(e.seconds, 4),
+        "as_written": [{"thread": k.tid, "line": k.line, "name": _name(k, dialect), "text": _describe(k, dialect)}
+                       for k in e.kept],
     }
     if e.witness is not None:
         out["witness"] = witness_json(e.witness)
@@ -136,7 +138,13 @@ def explanation_text(e: Explanation) -> str:
         if e.witness is not None:
             lines.extend("  " + x for x in witness_lines(witness_json(e.witness)))
         return "\n".join(lines)
+    kept = ""
+    if e.kept:
+        kept = (f"\n  as written (this model has no weaker form of them): "
+                f"{', '.join(_describe(k, dialect) for k in e.kept)}")
     if not e.sources:
+        if e.kept:
+            return f"{head}: unreachable with no fence, acquire, release or dependency besides these:{kept}"
         return f"{head}: unreachable without any ordering source (no fence, acquire, release or dependency)."
     lines = [f"{head}: unreachable; its {len(e.sources)} ordering source{'s' * (len(e.sources) != 1)}:"]
     width = max(len(_describe(knobs[i], dialect)) for i in e.sources)
@@ -147,4 +155,4 @@ def explanation_text(e: Explanation) -> str:
     lines.append(f"a smallest set that is enough on its own ({len(e.minimal)}): {minimal}")
     for w in e.weakenings:
         lines.append(f"could be weaker: {_describe(knobs[w.source], dialect)} -> {label(dialect, w.to)}")
-    return "\n".join(lines)
+    return "\n".join(lines) + kept
