@@ -16,9 +16,9 @@ from verifier.frontends import parse_file
 
 ROOT = Path(__file__).resolve().parents[1]
 GUP = ROOT / "litmus" / "gup"
-MODELS = ("sc", "x86-tso", "armv8")
+MODELS = ("sc", "x86-tso", "armv8", "lkmm")
 
-# family -> the fixed variants (Never everywhere)
+# family -> the fixed variants (Never everywhere, LKMM included: each fix is portable)
 FIXED = {
     1: ["fork-wrprotect-vs-gup-pin+mbs"],
     2: ["seqcount-fork-vs-gup+mb"],
@@ -28,28 +28,29 @@ FIXED = {
     6: ["ptep-lockless-vs-set+barriers"],
     7: ["devexcl-vs-invalidate"],
 }
-# buggy variant -> the models on which its bad outcome is reachable, as the history says
+# buggy variant -> the models on which its bad outcome is reachable, as the history says;
+# LKMM, the portable model, allows each of them (it is weaker than both architectures)
 BUGGY = {
     # 70e806e4e645: safe on x86 (both sides LOCK'd), racy on arm64 (relaxed wrprotect).
-    "fork-wrprotect-vs-gup-pin": ("armv8",),
+    "fork-wrprotect-vs-gup-pin": ("armv8", "lkmm"),
     # Without the sequence count the pin check precedes the write-protect: racy even under SC.
-    "seqcount-fork-vs-gup-noseq": ("sc", "x86-tso", "armv8"),
+    "seqcount-fork-vs-gup-noseq": ("sc", "x86-tso", "armv8", "lkmm"),
     # The family-2 open question: smp_wmb() + the lock's acquire do not order store->load on arm64.
-    "seqcount-fork-vs-gup": ("armv8",),
+    "seqcount-fork-vs-gup": ("armv8", "lkmm"),
     # Before 70cbc3cc78a9 (no PMD re-check): racy everywhere.
-    "thp-collapse-vs-gup": ("sc", "x86-tso", "armv8"),
+    "thp-collapse-vs-gup": ("sc", "x86-tso", "armv8", "lkmm"),
     # The IRQs-off walk against table freeing with a barrier instead of the grace period.
-    "rcu-table-free-vs-gup-walk-nogp": ("sc", "x86-tso", "armv8"),
+    "rcu-table-free-vs-gup-walk-nogp": ("sc", "x86-tso", "armv8", "lkmm"),
     # 6c287605fd56 before 088b8aa537c2: arm64 only.
-    "anonexcl-share-vs-gup": ("armv8",),
+    "anonexcl-share-vs-gup": ("armv8", "lkmm"),
     # Glisse's proposal without smp_wmb(): arm64 only; the check-then-act: no barrier helps.
-    "mkclean-pinflag-vs-gup": ("armv8",),
-    "mkclean-check-vs-gup-pin+mbs": ("sc", "x86-tso", "armv8"),
+    "mkclean-pinflag-vs-gup": ("armv8", "lkmm"),
+    "mkclean-check-vs-gup-pin+mbs": ("sc", "x86-tso", "armv8", "lkmm"),
     # Split PTEs without barriers: arm64 only; Jann Horn's ABA: with every barrier, everywhere.
-    "ptep-lockless-vs-set": ("armv8",),
-    "ptep-lockless-aba+barriers": ("sc", "x86-tso", "armv8"),
+    "ptep-lockless-vs-set": ("armv8", "lkmm"),
+    "ptep-lockless-aba+barriers": ("sc", "x86-tso", "armv8", "lkmm"),
     # mmu_interval_check_retry without the driver lock: racy even under SC.
-    "devexcl-vs-invalidate-nolock+mbs": ("sc", "x86-tso", "armv8"),
+    "devexcl-vs-invalidate-nolock+mbs": ("sc", "x86-tso", "armv8", "lkmm"),
 }
 
 
