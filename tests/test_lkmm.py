@@ -54,3 +54,29 @@ def test_lkmm_is_our_own_text() -> None:
 def test_lkmm_applies_to_c_tests_only(tmp_path: Path) -> None:
     spec = resolve_model("lkmm")
     assert spec.applies_to("C") and not spec.applies_to("X86") and not spec.applies_to("AArch64")
+
+
+NEW_PRIMITIVES = """C new-primitives
+{ x=3; }
+P0(atomic_long_t *x, int *y) { int r1; atomic_long_andnot(1, x); r1 = atomic64_fetch_andnot(2, x);
+  barrier(); synchronize_rcu_expedited(); WRITE_ONCE(*y, r1); }
+exists (0:r1=2 /\\ x=0 /\\ y=2)
+"""
+
+
+@pytest.mark.parametrize("model", ["lkmm", "sc", "x86-tso", "armv8"])
+def test_barrier_expedited_andnot_and_wide_atomics(model: str, tmp_path: Path) -> None:
+    """barrier(), synchronize_rcu_expedited(), *_andnot and the atomic_long_/atomic64_
+    forms: 3 & ~1 = 2, then 2 & ~2 = 0, the fetch returning 2."""
+    f = tmp_path / "T.litmus"
+    f.write_text(NEW_PRIMITIVES)
+    v = check(parse_file(str(f)), resolve_model(model), want_states=True)
+    assert v.observation == "Always"
+
+
+@pytest.mark.skipif(not CFG.is_file(), reason="../shared/reference is not present")
+def test_the_kernels_def_file_lacks_the_wide_atomics(tmp_path: Path) -> None:
+    f = tmp_path / "T.litmus"
+    f.write_text(NEW_PRIMITIVES)
+    with pytest.raises(InputError, match="'atomic_long_andnot' is not defined by linux-kernel.def"):
+        check(parse_file(str(f)), resolve_model(str(CFG)))

@@ -113,6 +113,11 @@ def _test(op: str, arg: bool, cmp: str) -> RmwBuild:
     return build
 
 
+def _andnot(ret_old: bool) -> RmwBuild:
+    """`atomic_andnot` / `atomic_fetch_andnot`: stores Old & ~i; returns Old (fetch)."""
+    return lambda v: (BinOp("&", OLD, UnOp("~", v[0])), OLD if ret_old else ZERO, None, None)
+
+
 def _add_unless(v: list[Expr]) -> tuple[Expr, Expr, Expr | None, Expr | None]:
     ok = BinOp("!=", OLD, v[1])
     return BinOp("+", OLD, v[0]), ok, ok, None
@@ -131,13 +136,16 @@ def _table() -> dict[str, Prim]:
     for name, cls in {"smp_mb": "mb", "smp_rmb": "rmb", "smp_wmb": "wmb",
                       "smp_mb__before_atomic": "before-atomic", "smp_mb__after_atomic": "after-atomic",
                       "smp_mb__after_spinlock": "after-spinlock",
-                      "smp_mb__after_unlock_lock": "after-unlock-lock"}.items():
+                      "smp_mb__after_unlock_lock": "after-unlock-lock",
+                      # a compiler barrier: orders nothing on any CPU; LKMM's plain-access
+                      # rules count it as a barrier the compiler may not move accesses across
+                      "barrier": "barrier"}.items():
         p[name] = Prim("fence", (), cls, returns=False, herd="__fence")
     # RCU: read-side critical sections and grace periods are fences the models give meaning
     # to (encodings/rcu.cat); rcu_dereference is READ_ONCE (its ordering is the address
     # dependency), rcu_assign_pointer a release store, as in the kernel's own model.
     for name, cls in {"rcu_read_lock": "rcu-lock", "rcu_read_unlock": "rcu-unlock",
-                      "synchronize_rcu": "sync-rcu"}.items():
+                      "synchronize_rcu": "sync-rcu", "synchronize_rcu_expedited": "sync-rcu"}.items():
         p[name] = Prim("fence", (), cls, returns=False, herd="__fence")
     p["rcu_dereference"] = Prim("load", ("star",), "once", herd="__load")
     p["rcu_assign_pointer"] = Prim("store", ("star", "val"), "release", returns=False, herd="__store")
@@ -172,6 +180,11 @@ def _table() -> dict[str, Prim]:
     for op, sym in (("inc", "+"), ("dec", "-")):
         p[f"atomic_{op}"] = Prim("rmw", ("ptr",), "noreturn", _fetch(sym, False), returns=False,
                                  herd=f"__atomic_op {sym} 1")
+    p["atomic_andnot"] = Prim("rmw", ("val", "ptr"), "noreturn", _andnot(False), returns=False,
+                              herd="__atomic_op &~ V")
+    for sfx, cls in {"": "mb", "_relaxed": "relaxed", "_acquire": "acquire", "_release": "release"}.items():
+        p[f"atomic_fetch_andnot{sfx}"] = Prim("rmw", ("val", "ptr"), cls, _andnot(True),
+                                              herd="__atomic_fetch_op &~ V")
     p["atomic_add_unless"] = Prim("rmw", ("ptr", "val", "val"), "mb", _add_unless, herd="__atomic_add_unless")
     p["atomic_inc_not_zero"] = Prim("rmw", ("ptr",), "mb", lambda v: _add_unless([ONE, ZERO]),
                                     herd="__atomic_add_unless 1 0")
@@ -183,6 +196,11 @@ def _table() -> dict[str, Prim]:
                                     herd="__atomic_op_return + 1 ==0")
     p["atomic_add_negative"] = Prim("rmw", ("val", "ptr"), "mb", _test("+", True, "<"),
                                     herd="__atomic_op_return + V <0")
+    # atomic_long_t and atomic64_t: the same operations on a wider counter (values here
+    # are whole integers, so the width changes nothing).
+    for name in [n for n in p if n.startswith("atomic_")]:
+        for wide in ("atomic_long_", "atomic64_"):
+            p[wide + name.removeprefix("atomic_")] = p[name]
     return p
 
 
