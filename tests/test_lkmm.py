@@ -80,3 +80,23 @@ def test_the_kernels_def_file_lacks_the_wide_atomics(tmp_path: Path) -> None:
     f.write_text(NEW_PRIMITIVES)
     with pytest.raises(InputError, match="'atomic_long_andnot' is not defined by linux-kernel.def"):
         check(parse_file(str(f)), resolve_model(str(CFG)))
+
+
+IRQ_LOCKS = """C MP+irqlocks
+{}
+P0(spinlock_t *l, int *x, int *y) { unsigned long flags; spin_lock_irqsave(l, flags);
+  WRITE_ONCE(*x, 1); WRITE_ONCE(*y, 1); spin_unlock_irqrestore(l, flags); }
+P1(spinlock_t *l, int *x, int *y) { int r0; int r1; spin_lock_bh(l); r0 = READ_ONCE(*y);
+  r1 = READ_ONCE(*x); spin_unlock_bh(l); }
+exists (1:r0=1 /\\ 1:r1=0)
+"""
+
+
+@pytest.mark.parametrize("model", ["lkmm", "sc", "x86-tso", "armv8"])
+def test_irq_and_bh_lock_forms_are_the_same_lock(model: str, tmp_path: Path) -> None:
+    f = tmp_path / "T.litmus"
+    f.write_text(IRQ_LOCKS)
+    assert check(parse_file(str(f)), resolve_model(model)).observation == "Never"
+    f.write_text(IRQ_LOCKS.replace("spin_lock_bh(l); ", "").replace(" spin_unlock_bh(l);", ""))
+    assert check(parse_file(str(f)), resolve_model(model)).observation == ("Never" if model in ("sc", "x86-tso")
+                                                                            else "Sometimes")

@@ -156,6 +156,13 @@ def _table() -> dict[str, Prim]:
                              herd="__trylock")
     p["spin_unlock"] = Prim("unlock", ("ptr",), "unlock", returns=False, herd="__unlock")
     p["spin_is_locked"] = Prim("is-locked", ("ptr",), "is-locked", herd="__islocked")
+    # The interrupt-disabling forms take the same lock (interrupts are not modelled; the
+    # irqsave forms' flags argument is evaluated and ignored).
+    for sfx in ("_irq", "_bh"):
+        p[f"spin_lock{sfx}"] = p["spin_lock"]
+        p[f"spin_unlock{sfx}"] = p["spin_unlock"]
+    p["spin_lock_irqsave"] = replace(p["spin_lock"], args=("ptr", "val"))
+    p["spin_unlock_irqrestore"] = replace(p["spin_unlock"], args=("ptr", "val"))
     arith = {"add": "+", "sub": "-", "and": "&", "or": "|", "xor": "^"}
     for sfx, cls in {"": "mb", "_relaxed": "relaxed", "_acquire": "acquire", "_release": "release"}.items():
         for base in ("xchg", "atomic_xchg"):
