@@ -102,6 +102,7 @@ def test_annotations_come_from_the_def_file(tmp_path: Path) -> None:
     text = text.replace("rcu_dereference(X) __load{ONCE}(X)", "rcu_dereference(X) __load{ACQUIRE}(X)")
     text = text.replace("atomic_read(X) READ_ONCE(*X)", "atomic_read(X) smp_load_acquire(X)")
     text = text.replace("atomic_set(X,V) { WRITE_ONCE(*X,V); }", "atomic_set(X,V) { smp_store_release(X,V); }")
+    text = text.replace("smp_store_mb(X,V) { __store{ONCE}(X,V);", "smp_store_mb(X,V) { __store{RELEASE}(X,V);")
     path = _kernel_copy(tmp_path, **{"linux-kernel.def": text})
     assert check(parse_file(str(MP)), resolve_model(str(path))).observation == "Never"
 

@@ -100,3 +100,22 @@ def test_irq_and_bh_lock_forms_are_the_same_lock(model: str, tmp_path: Path) -> 
     f.write_text(IRQ_LOCKS.replace("spin_lock_bh(l); ", "").replace(" spin_unlock_bh(l);", ""))
     assert check(parse_file(str(f)), resolve_model(model)).observation == ("Never" if model in ("sc", "x86-tso")
                                                                             else "Sometimes")
+
+
+STORE_MB = """C SB+store_mbs
+{}
+P0(int *x, int *y) { int r0; smp_store_mb(*x, 1); r0 = READ_ONCE(*y); }
+P1(int *x, int *y) { int r0; smp_store_mb(*y, 1); r0 = READ_ONCE(*x); }
+exists (0:r0=0 /\\ 1:r0=0)
+"""
+
+
+@pytest.mark.parametrize("model", ["lkmm", "sc", "x86-tso", "armv8", str(CFG)])
+def test_smp_store_mb_is_a_store_then_a_full_barrier(model: str, tmp_path: Path) -> None:
+    if not Path(model).is_file() and model.endswith(".cfg"):
+        pytest.skip("../shared/reference is not present")
+    f = tmp_path / "T.litmus"
+    f.write_text(STORE_MB)
+    assert check(parse_file(str(f)), resolve_model(model)).observation == "Never"
+    f.write_text(STORE_MB.replace("smp_store_mb", "WRITE_ONCE"))
+    assert check(parse_file(str(f)), resolve_model(model)).observation == ("Never" if model == "sc" else "Sometimes")

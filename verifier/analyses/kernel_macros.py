@@ -114,6 +114,18 @@ def _recipes(p: Prim, annotation: str | None) -> dict[str, Recipe]:
     return rows
 
 
+def _check_composite(name: str, m: Macro, macros: dict[str, Macro], path: Path) -> None:
+    """smp_store_mb: the front end emits WRITE_ONCE's store then smp_mb's fence, whose rows
+    those two primitives give; the file must define it as exactly those two forms."""
+    forms = _expand(m, macros)
+    parts = [macros.get(n) for n in ("WRITE_ONCE", "smp_mb")]
+    want = [(f.name, f.annotation) for q in parts if q is not None for f in _expand(q, macros)]
+    if [(f.name, f.annotation) for f in forms] != want or len(want) != 2:
+        shown = " ; ".join(f"{f.name}{{{f.annotation}}}" for f in forms)
+        raise Unsupported(m.pos, f"unsupported: {path.name} defines {name} as '{shown}', the C front end "
+                                 "reads it as WRITE_ONCE's store then smp_mb's fence")
+
+
 def def_mapping(macros: dict[str, Macro], path: Path) -> Mapping:
     """The mapping column a `.def` file gives the C front end's primitives."""
     rows: dict[str, tuple[Recipe, str]] = {
@@ -126,6 +138,9 @@ def def_mapping(macros: dict[str, Macro], path: Path) -> Mapping:
             undefined.add(name)
             continue
         sig, annotation = signature(m, macros)
+        if p.kind == "store-mb":
+            _check_composite(name, m, macros, path)
+            continue
         if sig != p.herd:
             raise Unsupported(m.pos, f"unsupported: {path.name} defines {name} as '{sig}', the C front end "
                                      f"reads it as '{p.herd}'")

@@ -80,7 +80,7 @@ RmwBuild = Callable[[list[Expr]], tuple[Expr, Expr, Expr | None, Expr | None]]
 
 @dataclass(frozen=True)
 class Prim:
-    kind: str  # "load", "store", "fence", "rmw", "unlock", "is-locked"
+    kind: str  # "load", "store", "fence", "rmw", "unlock", "is-locked", "store-mb"
     args: tuple[str, ...]  # per argument: "star" (`*p`), "ptr" (a pointer value) or "val"
     cls: str
     build: RmwBuild | None = None
@@ -147,6 +147,8 @@ def _table() -> dict[str, Prim]:
     for name, cls in {"rcu_read_lock": "rcu-lock", "rcu_read_unlock": "rcu-unlock",
                       "synchronize_rcu": "sync-rcu", "synchronize_rcu_expedited": "sync-rcu"}.items():
         p[name] = Prim("fence", (), cls, returns=False, herd="__fence")
+    # smp_store_mb(x, v): WRITE_ONCE(x, v) then smp_mb(), two instructions of the thread
+    p["smp_store_mb"] = Prim("store-mb", ("star", "val"), "once", returns=False, herd="__store ; __fence")
     p["rcu_dereference"] = Prim("load", ("star",), "once", herd="__load")
     p["rcu_assign_pointer"] = Prim("store", ("star", "val"), "release", returns=False, herd="__store")
     p["spin_lock"] = Prim("rmw", ("ptr",), "lock",
@@ -566,8 +568,10 @@ class ThreadParser:
             return None
         if prim.kind == "load":
             return self.load(addrs[0], prim.cls, t, name)
-        if prim.kind in ("store", "unlock"):
+        if prim.kind in ("store", "unlock", "store-mb"):
             self.out.append(Store(addrs[0], vals[0] if vals else ZERO, prim.cls, pos, prim=name))
+            if prim.kind == "store-mb":
+                self.out.append(Fence("mb", pos, prim=name))
             return None
         if prim.kind == "is-locked":
             held = self.load(addrs[0], prim.cls, t, name)
