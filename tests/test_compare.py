@@ -16,9 +16,13 @@ def test_table_over_a_mixed_library(capsys: pytest.CaptureFixture[str]) -> None:
     files = [str(ROOT / "litmus/gup/fork-wrprotect-vs-gup-pin.litmus.yaml"), str(ROOT / "litmus/classic/AArch64-MP.litmus")]
     assert main(["compare", *files]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].split() == ["test", "sc", "x86-tso", "armv8"]
-    assert out[2].split() == ["fork-wrprotect-vs-gup-pin", "Never", "Never", "Sometimes"]
-    assert out[3].split() == ["MP", "Never", "-", "Sometimes"]  # x86-tso does not apply to AArch64
+    assert out[0].split() == ["test", "sc", "x86-tso", "armv8", "lkmm"]
+    assert out[2].split() == ["fork-wrprotect-vs-gup-pin", "Never", "Never", "Sometimes", "Sometimes"]
+    # x86-tso and lkmm do not apply to AArch64
+    assert out[3].split() == ["MP", "Never", "-", "Sometimes", "-"]
+    # --model is --models, as in every other command
+    assert main(["compare", files[0], "--model", "armv8"]) == 0
+    assert capsys.readouterr().out.splitlines()[0].split() == ["test", "armv8"]
 
 
 def test_marks_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

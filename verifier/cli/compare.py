@@ -27,7 +27,9 @@ LEGEND = ("no mark: as expected   ~: forgiven (LKMM's Sometimes, stronger here) 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     c = sub.add_parser("compare", help="a table of observations: a row per test, a column per model")
     c.add_argument("paths", nargs="+", metavar="FILE", help="files, directories (recursively) or globs")
-    c.add_argument("--models", default="sc,x86-tso,armv8", help="comma-separated models (default sc,x86-tso,armv8)")
+    c.add_argument("--model", "--models", dest="models", default="sc,x86-tso,armv8,lkmm",
+                   help="comma-separated models, one column each (default sc,x86-tso,armv8,lkmm: strongest "
+                        "first; --models is the same option)")
     c.add_argument("--target", default=None, help="with a .cat file: how C tests compile (a kernel-c.tbl column)")
     c.add_argument("-j", "--jobs", type=int, default=None, metavar="N", help="worker processes (default: one per core)")
     c.add_argument("--timeout", type=seconds, default=120.0, metavar="S", help="seconds per (file, model); 0: none")
