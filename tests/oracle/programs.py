@@ -35,6 +35,7 @@ from verifier.program.ast import (
     Rmw,
     Store,
     Thread,
+    UnOp,
 )
 
 P = Pos("<oracle>", 1, 1)
@@ -60,6 +61,11 @@ def xchg(dst: str | None, loc: str, new: int, cls: str = "mb") -> Rmw:
 
 def fetch_add(dst: str | None, loc: str, k: int, cls: str = "mb") -> Rmw:
     return Rmw(dst, LocAddr(loc), BinOp("+", Old(), Const(k)), Old(), cls, P)
+
+
+def fetch_andnot(dst: str | None, loc: str, k: int, cls: str = "mb") -> Rmw:
+    """atomic_fetch_andnot: clears k's bits, returns the old value."""
+    return Rmw(dst, LocAddr(loc), BinOp("&", Old(), UnOp("~", Const(k))), Old(), cls, P)
 
 
 def cmpxchg(dst: str | None, loc: str, expect: int, new: int, cls: str = "mb") -> Rmw:
@@ -218,7 +224,7 @@ def _simple(draw: st.DrawFn, d: _Dialect, regs: list[str], budget: _Budget) -> I
     if kind == "rmw":
         kind = draw(st.sampled_from(("xchg", "fetch_add", "cmpxchg", "cmpxchg")))
     if kind == "fence":
-        return fence(draw(st.sampled_from(("mb", "rmb", "wmb"))))
+        return fence(draw(st.sampled_from(("mb", "rmb", "wmb", "barrier"))))
     loc = draw(st.sampled_from(list(budget.writes) if kind == "load" else budget.writable()))
     if kind != "load":
         budget.writes[loc] -= 1
@@ -240,6 +246,8 @@ def _simple(draw: st.DrawFn, d: _Dialect, regs: list[str], budget: _Budget) -> I
         return xchg(dst, loc, draw(st.integers(0, 2)), cls)
     if kind == "fetch_add":
         return fetch_add(dst, loc, draw(st.integers(1, 2)), cls)
+    if kind == "fetch_andnot":
+        return fetch_andnot(dst, loc, draw(st.integers(1, 2)), cls)
     return cmpxchg(dst, loc, draw(st.integers(0, 2)), draw(st.integers(0, 2)), cls)
 
 
