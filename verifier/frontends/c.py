@@ -53,7 +53,7 @@ def parse_c(text: str, path: str) -> Litmus:
 
 def _parse(text: str, path: str) -> Litmus:
     expected = read_expectations(text)
-    raw = text
+    race = predicts_data_race(text)  # read before comments are blanked
     nl = text.find("\n")
     text = blank_comments(text, path, 0, len(text) if nl < 0 else nl + 1)
     arch, name, start = header(text, path)
@@ -143,7 +143,7 @@ def _parse(text: str, path: str) -> Litmus:
         observed=tail.observed,
         filter=tail.filter,
         expected=expected,
-        predicts_data_race=predicts_data_race(raw),
+        predicts_data_race=race,
     )
 
 
