@@ -34,3 +34,29 @@ def test_a_widened_read_stays_widened(tmp_path: Path) -> None:
         if e.kind == "R":
             assert within(ranges.reads[e.eid], 0, 1) or ranges.reads[e.eid] is None
     assert check(test, spec).observation == "Sometimes"
+
+
+def test_bitwise_identities_hold_on_every_integer() -> None:
+    """`x & c`, `x | c`, `x ^ c` with a constant, for an x whose range is unknown, go through
+    `_and_runs` (linear arithmetic) instead of bit-vectors: checked against Python's own
+    two's-complement operators, negative values included."""
+    import z3
+
+    from verifier.smt.encode import _and_runs, num
+
+    x = z3.Int("x")
+    for c in (-7, -2, -1, 0, 1, 2, 5, 6, 12, 0x55):
+        if c >= 0:
+            conj = _and_runs("x", c, None)
+        else:
+            conj = f"(- x {_and_runs('x', ~c, None)})"
+        terms = {"&": conj, "|": f"(- (+ x {num(c)}) {conj})", "^": f"(- (+ x {num(c)}) (* 2 {conj}))"}
+        for op, term in terms.items():
+            f = z3.parse_smt2_string(f"(declare-fun x () Int)(declare-fun y () Int)(assert (= y {term}))")
+            y = z3.Int("y")
+            for value in range(-40, 41):
+                s = z3.Solver()
+                s.add(f, x == value)
+                assert s.check() == z3.sat
+                want = {"&": value & c, "|": value | c, "^": value ^ c}[op]
+                assert s.model()[y].as_long() == want, (op, c, value)

@@ -158,31 +158,22 @@ class Execution:
         raise TypeError(f"not a symbolic value: {s!r}")
 
     def _with_constant(self, op: str, x: Sym, term: str, c: int) -> str | None:
-        """`x & c`, `x | c`, `x ^ c` for an `x` known to lie in [0, 2^k), in linear arithmetic:
-        each run of ones in c's low k bits selects `(x div 2^lo) mod 2^len`, and
-        `x | c = x + c - (x & c)`, `x ^ c = x + c - 2 (x & c)` (two's complement identities).
+        """`x & c`, `x | c`, `x ^ c` in linear arithmetic: `x & c` for c >= 0 is a sum of bit
+        runs (`_and_runs`), for c < 0 it is `x - (x & ~c)`; `x | c = x + c - (x & c)` and
+        `x ^ c = x + c - 2 (x & c)`.  All are two's-complement identities, exact on every
+        integer, so x's range is only needed to drop work (and to refuse an address).
         Bit-vector conversions make Z3 crawl; these keep it in linear integer arithmetic."""
         rng = self.ranges.of(x)
-        if rng is None or rng[0] > rng[1] or rng[0] < 0:
-            return None
-        if rng[1] >= ADDR_NEAR:
-            raise _address_bitwise(self)
-        k = max(rng[1].bit_length(), 1)
-        bits = c % (1 << k)
-        parts: list[str] = []
-        lo = 0
-        while bits >> lo:
-            if not (bits >> lo) & 1:
-                lo += 1
-                continue
-            hi = lo
-            while (bits >> hi) & 1:
-                hi += 1
-            shifted = term if lo == 0 else f"(div {term} {1 << lo})"
-            run = shifted if hi >= k else f"(mod {shifted} {1 << (hi - lo)})"
-            parts.append(run if lo == 0 else f"(* {run} {1 << lo})")
-            lo = hi
-        conj = "0" if not parts else parts[0] if len(parts) == 1 else f"(+ {' '.join(parts)})"
+        k: int | None = None
+        bits = c
+        if rng is not None and 0 <= rng[0] <= rng[1]:
+            if rng[1] >= ADDR_NEAR:
+                raise _address_bitwise(self)
+            k = max(rng[1].bit_length(), 1)
+            bits = c % (1 << k)  # x < 2^k: c's higher bits select nothing
+        elif self.graph.test.default_type is not None:
+            return None  # a machine register of unknown range may hold an address: refused
+        conj = _and_runs(term, bits, k) if bits >= 0 else f"(- {term} {_and_runs(term, ~bits, None)})"
         if op == "&":
             return conj
         return f"(- (+ {term} {num(c)}) {conj if op == '|' else f'(* 2 {conj})'})"
@@ -230,6 +221,27 @@ def pick_name(index: int) -> str:
 # (unsigned 64-bit patterns, their sums and differences), read back as signed integers: exact
 # for operands in [-2^127, 2^127).
 _BV = 128
+
+
+def _and_runs(term: str, bits: int, k: int | None) -> str:
+    """`term & bits` (bits >= 0): each run of ones, bits lo..hi-1, selects `(term div 2^lo)
+    mod 2^(hi-lo)`, floor division and a non-negative remainder, so negative terms too come
+    out as two's complement says.  With `term` known to lie in [0, 2^k), a run reaching bit
+    k needs no `mod`."""
+    parts: list[str] = []
+    lo = 0
+    while bits >> lo:
+        if not (bits >> lo) & 1:
+            lo += 1
+            continue
+        hi = lo
+        while (bits >> hi) & 1:
+            hi += 1
+        shifted = term if lo == 0 else f"(div {term} {1 << lo})"
+        run = shifted if k is not None and hi >= k else f"(mod {shifted} {1 << (hi - lo)})"
+        parts.append(run if lo == 0 else f"(* {run} {1 << lo})")
+        lo = hi
+    return "0" if not parts else parts[0] if len(parts) == 1 else f"(+ {' '.join(parts)})"
 
 
 def _width(a: Interval, b: Interval) -> int:
