@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from verifier.events.graph import Dep
+from verifier.program.ast import MemObs, observed_of, prop_observables
 from verifier.smt.cat_values import Pair, RelV, SetV, Value
 from verifier.smt.encode import Execution, same_loc
-from verifier.smt.terms import F, and_, or_
+from verifier.smt.terms import F, and_, eq, num, or_
 
 
 def execution_builtins(ex: Execution, tags: frozenset[str]) -> dict[str, Callable[[], Value]]:
@@ -51,6 +52,23 @@ def execution_builtins(ex: Execution, tags: frozenset[str]) -> dict[str, Callabl
                 out[(a, b)] = or_(out[(a, b)], t) if (a, b) in out else t
         return RelV(out)
 
+    def final_writes() -> SetV:
+        # herd7's final writes come from the final state's rf map (memUtils.ml,
+        # make_write_mem_finals), which has entries only for the locations the final state
+        # shows: the condition's, the filter's and `locations`.  A location no thread
+        # writes reads from "Init" there, not from its initial-write event: not in FW.
+        test = g.test
+        shown = [*observed_of(test), *(prop_observables(test.filter) if test.filter is not None else [])]
+        codes = [ex.addr_code[o.loc] for o in shown if isinstance(o, MemObs) and o.loc in ex.addr_code]
+        out: dict[int, str] = {}
+        for w, t in ex.last.items():
+            if t == F or g.event(w).is_init:
+                continue
+            term = and_(t, or_(*(eq(ex.addr[w], num(c)) for c in codes)))
+            if term != F:
+                out[w] = term
+        return SetV(out)
+
     def rel_loc() -> RelV:
         mem = [e for e in evs if e.kind != "F"]
         out: dict[Pair, str] = {}
@@ -77,9 +95,7 @@ def execution_builtins(ex: Execution, tags: frozenset[str]) -> dict[str, Callabl
         "M": lambda: kind("RW"),
         "_": lambda: kind("RWFL"),
         "IW": lambda: SetV({e.eid: gd[e.eid] for e in evs if e.is_init}),
-        # herd's final writes come from the final state's rf map, where a location no
-        # thread writes reads from "Init", not from its initial-write event: not in FW.
-        "FW": lambda: SetV({w: t for w, t in ex.last.items() if t != F and not g.event(w).is_init}),
+        "FW": final_writes,
         "po": po,
         "rf": lambda: RelV(dict(ex.rf)),
         "co": lambda: RelV(dict(ex.co)),
