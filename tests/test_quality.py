@@ -61,3 +61,21 @@ def test_every_subpackage_is_installed() -> None:
     for init in (ROOT / "verifier").rglob("__init__.py"):
         name = ".".join(init.parent.relative_to(ROOT).parts)
         assert f'"{name}"' in text, f"{name} is missing from [tool.setuptools] packages"
+
+
+def test_every_stage_is_a_regular_package_and_every_data_file_is_shipped() -> None:
+    """A folder of modules without __init__.py is a namespace package, which the explicit
+    list misses (a non-editable install then lacks it); every file under encodings/ must
+    match a package-data pattern, or an installed copy lacks that model."""
+    import fnmatch
+    import tomllib
+
+    for folder in (ROOT / "verifier").iterdir():
+        if folder.is_dir() and any(folder.glob("*.py")):
+            assert (folder / "__init__.py").is_file(), f"{folder.name} has no __init__.py"
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    patterns = config["tool"]["setuptools"]["package-data"]["verifier.encodings"]
+    for f in (ROOT / "encodings").rglob("*"):
+        if f.is_file():
+            rel = f.relative_to(ROOT / "encodings").as_posix()
+            assert any(fnmatch.fnmatch(rel, p) and rel.count("/") == p.count("/") for p in patterns), rel
