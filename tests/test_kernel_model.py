@@ -87,7 +87,7 @@ def test_a_primitive_defined_otherwise_than_the_front_end_reads_it_is_refused(tm
     path = _kernel_copy(tmp_path, **{"linux-kernel.def": text})
     with pytest.raises(Unsupported) as e:
         resolve_model(str(path))
-    assert "defines xchg as '__cmpxchg', the C front end reads it as '__xchg'" in str(e.value)
+    assert "defines xchg as '__cmpxchg($0,$1,$1)', the C front end reads it as '__xchg($0,$1)'" in str(e.value)
 
 
 @needs_kernel

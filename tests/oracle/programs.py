@@ -68,6 +68,23 @@ def fetch_andnot(dst: str | None, loc: str, k: int, cls: str = "mb") -> Rmw:
     return Rmw(dst, LocAddr(loc), BinOp("&", Old(), UnOp("~", Const(k))), Old(), cls, P)
 
 
+def _bit(n: int) -> Expr:
+    return BinOp("<<", Const(1), Const(n))  # `1<<N`, as the kernel.def rows write it
+
+
+def test_and_set_bit(dst: str | None, loc: str, n: int, cls: str = "mb") -> Rmw:
+    """test_and_set_bit and friends: sets bit n, returns the old bit (`Old >> n & 1`)."""
+    old_bit = BinOp("&", BinOp(">>", Old(), Const(n)), Const(1))
+    return Rmw(dst, LocAddr(loc), BinOp("|", Old(), _bit(n)), old_bit, cls, P)
+
+
+def bit_lock(dst: str | None, loc: str, n: int) -> Rmw:
+    """test_and_set_bit_lock: an acquire RMW when bit n is clear, only the read when set."""
+    old_bit = BinOp("&", BinOp(">>", Old(), Const(n)), Const(1))
+    clear = BinOp("==", BinOp("&", Old(), _bit(n)), Const(0))
+    return Rmw(dst, LocAddr(loc), BinOp("|", Old(), _bit(n)), old_bit, "acquire", P, cond=clear)
+
+
 def cmpxchg(dst: str | None, loc: str, expect: int, new: int, cls: str = "mb") -> Rmw:
     """Succeeds (writes `new`) only when the location holds `expect`; returns the old value."""
     return Rmw(dst, LocAddr(loc), Const(new), Old(), cls, P, cond=BinOp("==", Old(), Const(expect)))
@@ -222,7 +239,8 @@ def _simple(draw: st.DrawFn, d: _Dialect, regs: list[str], budget: _Budget) -> I
         return draw(_simple_aarch64(regs, budget))
     kind = draw(st.sampled_from(_kinds(d, regs, budget)))
     if kind == "rmw":
-        kind = draw(st.sampled_from(("xchg", "fetch_add", "cmpxchg", "cmpxchg")))
+        kind = draw(st.sampled_from(("xchg", "fetch_add", "fetch_andnot", "test_and_set_bit", "bit_lock",
+                                     "cmpxchg", "cmpxchg")))
     if kind == "fence":
         return fence(draw(st.sampled_from(("mb", "rmb", "wmb", "barrier"))))
     loc = draw(st.sampled_from(list(budget.writes) if kind == "load" else budget.writable()))
@@ -248,6 +266,10 @@ def _simple(draw: st.DrawFn, d: _Dialect, regs: list[str], budget: _Budget) -> I
         return fetch_add(dst, loc, draw(st.integers(1, 2)), cls)
     if kind == "fetch_andnot":
         return fetch_andnot(dst, loc, draw(st.integers(1, 2)), cls)
+    if kind == "test_and_set_bit":
+        return test_and_set_bit(dst, loc, draw(st.integers(0, 1)), cls)
+    if kind == "bit_lock":
+        return bit_lock(dst, loc, draw(st.integers(0, 1)))
     return cmpxchg(dst, loc, draw(st.integers(0, 2)), draw(st.integers(0, 2)), cls)
 
 

@@ -11,13 +11,14 @@ import yaml
 
 from verifier.analyses.kernel_macros import def_mapping
 from verifier.cat.bell import annotation_sets
-from verifier.cat.herd_files import load_cfg, load_def
+from verifier.cat.herd_files import load_cfg
 from verifier.cat.parser import load_model
 from verifier.cat.scope import EXECUTION_NAMES
 from verifier.cat.syntax import CatModel
 from verifier.errors import InputError, Pos, Unsupported, UsageError
 from verifier.events.mapping import Mapping, load_table
 from verifier.program.ast import Litmus
+from verifier.program.kernel_def import load_def
 from verifier.wmm.compile import compile_program
 from verifier.wmm.program import RelProgram
 

@@ -1,15 +1,9 @@
-"""herd7's other model files: `.cfg` (which files make the model, and its variants) and `.def`
-(the kernel C primitives as herd7's built-in event forms).
+"""herd7's `.cfg` files: which files make the model, and its variants.
 
-    macros linux-kernel.def          # .cfg: the C primitives
-    bell linux-kernel.bell           #       the annotations events may carry
-    model linux-kernel.cat           #       the axioms
-    variant lkmmv2                   #       what `if "lkmmv2"` selects
-
-    READ_ONCE(X) __load{ONCE}(X)                       # .def: an expression ...
-    smp_store_mb(X,V) { __store{ONCE}(X,V); __fence{MB}; }   # ... or statements
-    atomic_read(X) READ_ONCE(*X)                        # or another macro
-    atomic_dec_and_test(X) __atomic_op_return{MB}(X,-,1) == 0
+    macros linux-kernel.def          # the C primitives (read by program/kernel_def.py)
+    bell linux-kernel.bell           # the annotations events may carry
+    model linux-kernel.cat           # the axioms
+    variant lkmmv2                   # what `if "lkmmv2"` selects
 
 A `.cfg` line that would change what herd7 answers, and that the engine does not follow, is
 refused by name; lines that only change how herd7 draws executions are read and ignored.
@@ -81,81 +75,3 @@ def load_cfg(path: Path, search: tuple[Path, ...] = ()) -> HerdConfig:
     if "model" not in files:
         raise InputError(Pos(str(path), 1, 1), "a .cfg file must name its model ('model FILE.cat')")
     return HerdConfig(path, files["model"], files.get("bell"), files.get("macros"), frozenset(variants))
-
-
-# ---------------------------------------------------------------------------- .def files
-
-
-@dataclass(frozen=True)
-class Form:
-    """One call in a macro body: a herd7 built-in event form (`__load`, `__fence`, ...) with
-    its annotation, or another macro; arguments as written (`X`, `*X`, `+`, `1`)."""
-
-    name: str
-    annotation: str | None
-    args: tuple[str, ...]
-
-    @property
-    def builtin(self) -> bool:
-        return self.name.startswith("__")
-
-
-@dataclass(frozen=True)
-class Macro:
-    """`NAME(PARAMS) BODY`: the forms the body calls, in order, and a comparison of the
-    expression's value with a constant (`== 0`, `< 0`) if the body ends with one."""
-
-    name: str
-    params: tuple[str, ...]
-    forms: tuple[Form, ...]
-    compare: tuple[str, str] | None
-    pos: Pos
-
-
-_HEAD = re.compile(r"([A-Za-z_]\w*)\s*\(([^)]*)\)\s*(.*)$")
-_FORM = re.compile(r"\s*(\*?)\s*([A-Za-z_]\w*)\s*(?:\{([^}]*)\})?\s*(?:\(([^()]*)\))?\s*")
-_COMPARE = re.compile(r"(==|!=|<=|>=|<|>)\s*(-?\d+)\s*$")
-
-
-def load_def(path: Path) -> dict[str, Macro]:
-    text = decode_utf8(path.read_bytes(), str(path))
-    out: dict[str, Macro] = {}
-    for n, raw in enumerate(text.splitlines(), 1):
-        line = raw.split("//", 1)[0].strip()
-        if not line:
-            continue
-        pos = Pos(str(path), n, 1)
-        m = _HEAD.match(line)
-        if not m:
-            raise InputError(pos, "expected a macro 'NAME(ARGS) BODY'")
-        name, params, body = m.group(1), m.group(2), m.group(3).strip()
-        if not body:
-            raise InputError(pos, f"the macro '{name}' has no body")
-        forms, compare = _body(body, Pos(str(path), n, m.start(3) + 1 + len(raw) - len(raw.lstrip())))
-        if name in out:
-            raise InputError(pos, f"the macro '{name}' is defined twice (first at line {out[name].pos.line})")
-        out[name] = Macro(name, tuple(p.strip() for p in params.split(",") if p.strip()), forms, compare, pos)
-    return out
-
-
-def _body(body: str, pos: Pos) -> tuple[tuple[Form, ...], tuple[str, str] | None]:
-    compare = None
-    if body.startswith("{"):
-        if not body.endswith("}"):
-            raise InputError(pos, "a statement body must end with '}'")
-        parts = [p for p in body[1:-1].split(";") if p.strip()]
-    else:
-        c = _COMPARE.search(body)
-        if c:
-            compare = (c.group(1), c.group(2))
-            body = body[: c.start()]
-        parts = [body]
-    forms = []
-    for part in parts:
-        m = _FORM.fullmatch(part)
-        if not m:
-            raise Unsupported(pos, f"unsupported: the macro body '{part.strip()}' (only calls of herd7's "
-                                   "event forms and of other macros are read)")
-        args = tuple(a.strip() for a in (m.group(4) or "").split(",") if a.strip())
-        forms.append(Form(m.group(2), m.group(3).strip() if m.group(3) is not None else None, args))
-    return tuple(forms), compare

@@ -306,7 +306,9 @@ def _recipe(mapping: Mapping, key: str, pos: Pos, prim: str = "") -> Recipe:
         raise InputError(pos, f"'{prim}' is not defined by {mapping.name}")
     recipe = mapping.recipe(key)
     if recipe is None:
-        raise Unsupported(pos, f"the mapping {mapping.name} has no row for {key!r}")
+        what = f"'{prim}'" if prim else f"the access class {key!r}"
+        why = " (SRCU has a meaning only in the kernel's models: lkmm, or the kernel's own files)" if "srcu" in key else ""
+        raise Unsupported(pos, f"unsupported: {what} under {mapping.name}, which has no row for {key!r}{why}")
     return recipe
 
 

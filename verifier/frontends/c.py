@@ -17,7 +17,7 @@ import re
 from typing import TypeVar
 
 from verifier.errors import InputError, Pos, Unsupported
-from verifier.frontends.c_expr import KEYWORDS, PRIMITIVES, RCU, THREAD, Cursor, ThreadParser, tokenize
+from verifier.frontends.c_expr import KEYWORDS, RCU, THREAD, Cursor, ThreadParser, tokenize
 from verifier.frontends.common import (
     KEY_LINE,
     blank_comments,
@@ -39,6 +39,7 @@ from verifier.program.ast import (
     Thread,
     prop_atoms,
 )
+from verifier.program.primitives import primitives
 
 T = TypeVar("T")
 
@@ -88,9 +89,10 @@ def _parse(text: str, path: str) -> Litmus:
     toks = tokenize(text, init.end)
     for k, t in enumerate(toks[:-1]):
         # RCU is refused up front so that the first RCU primitive is named, whatever else is wrong.
-        if t.kind == "id" and RCU.fullmatch(t.text) and t.text not in PRIMITIVES and toks[k + 1].text == "(":
-            raise Unsupported(pos_of(text, t.offset, path), f"unsupported primitive '{t.text}' (only rcu_read_lock, "
-                              "rcu_read_unlock, synchronize_rcu, rcu_dereference and rcu_assign_pointer are supported)")
+        if t.kind == "id" and RCU.fullmatch(t.text) and t.text not in primitives() and toks[k + 1].text == "(":
+            known = ", ".join(n for n in primitives() if RCU.fullmatch(n))
+            raise Unsupported(pos_of(text, t.offset, path), f"unsupported primitive '{t.text}' (the RCU and "
+                              f"SRCU primitives supported are {known})")
     cur = Cursor(text, toks, path)
     threads: list[Thread] = []
     registers: list[set[str]] = []

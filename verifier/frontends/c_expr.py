@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from types import MappingProxyType
+from dataclasses import replace
 
-from verifier.errors import InputError, unsupported
+from verifier.errors import InputError, Pos, unsupported
 from verifier.frontends.common import Token, TokenStream
 from verifier.program.ast import (
     Assign,
@@ -26,12 +25,12 @@ from verifier.program.ast import (
     Ite,
     Load,
     LocAddr,
-    Old,
     Reg,
     Rmw,
     Store,
     UnOp,
 )
+from verifier.program.primitives import Access, Primitive, apply_tail, operand, primitives, rmw_values
 
 _TOKEN = re.compile(
     r"""
@@ -73,147 +72,7 @@ _TAIL_WORDS = frozenset({"exists", "forall", "locations", "filter"})
 
 # --------------------------------------------------------------------------- primitives
 
-ZERO, ONE, OLD = Const(0), Const(1), Old()
-# Builds (new, ret, cond, require) of an RMW from its non-pointer arguments.
-RmwBuild = Callable[[list[Expr]], tuple[Expr, Expr, Expr | None, Expr | None]]
-
-
-@dataclass(frozen=True)
-class Prim:
-    kind: str  # "load", "store", "fence", "rmw", "unlock", "is-locked", "store-mb"
-    args: tuple[str, ...]  # per argument: "star" (`*p`), "ptr" (a pointer value) or "val"
-    cls: str
-    build: RmwBuild | None = None
-    returns: bool = True
-    # What the primitive is in herd7's own terms, as a `.def` file must define it for this
-    # front end's reading to be the model's: the event form, then (atomic operations) the
-    # operator and operand ("V": the argument), then a comparison of the result with 0.
-    # E.g. "__atomic_op_return - 1 ==0" for atomic_dec_and_test.
-    herd: str = ""
-
-
-def _fetch(op: str, arg: bool) -> RmwBuild:
-    """`atomic_fetch_<op>`: stores Old op i (i = 1 for inc/dec), returns Old."""
-    return lambda v: (BinOp(op, OLD, v[0] if arg else ONE), OLD, None, None)
-
-
-def _ret_new(op: str, arg: bool) -> RmwBuild:
-    """`atomic_<op>_return`: stores and returns Old op i."""
-    def build(v: list[Expr]) -> tuple[Expr, Expr, Expr | None, Expr | None]:
-        new = BinOp(op, OLD, v[0] if arg else ONE)
-        return new, new, None, None
-    return build
-
-
-def _test(op: str, arg: bool, cmp: str) -> RmwBuild:
-    """`*_and_test`, `add_negative`: stores Old op i and returns ((Old op i) cmp 0)."""
-    def build(v: list[Expr]) -> tuple[Expr, Expr, Expr | None, Expr | None]:
-        new = BinOp(op, OLD, v[0] if arg else ONE)
-        return new, BinOp(cmp, new, ZERO), None, None
-    return build
-
-
-def _andnot(ret_old: bool) -> RmwBuild:
-    """`atomic_andnot` / `atomic_fetch_andnot`: stores Old & ~i; returns Old (fetch)."""
-    return lambda v: (BinOp("&", OLD, UnOp("~", v[0])), OLD if ret_old else ZERO, None, None)
-
-
-def _add_unless(v: list[Expr]) -> tuple[Expr, Expr, Expr | None, Expr | None]:
-    ok = BinOp("!=", OLD, v[1])
-    return BinOp("+", OLD, v[0]), ok, ok, None
-
-
-def _table() -> dict[str, Prim]:
-    p: dict[str, Prim] = {}
-    for name, (arg, cls) in {"READ_ONCE": ("star", "once"), "atomic_read": ("ptr", "once"),
-                             "smp_load_acquire": ("ptr", "acquire"),
-                             "atomic_read_acquire": ("ptr", "acquire")}.items():
-        p[name] = Prim("load", (arg,), cls, herd="__load")
-    for name, (arg, cls) in {"WRITE_ONCE": ("star", "once"), "atomic_set": ("ptr", "once"),
-                             "smp_store_release": ("ptr", "release"),
-                             "atomic_set_release": ("ptr", "release")}.items():
-        p[name] = Prim("store", (arg, "val"), cls, returns=False, herd="__store")
-    for name, cls in {"smp_mb": "mb", "smp_rmb": "rmb", "smp_wmb": "wmb",
-                      "smp_mb__before_atomic": "before-atomic", "smp_mb__after_atomic": "after-atomic",
-                      "smp_mb__after_spinlock": "after-spinlock",
-                      "smp_mb__after_unlock_lock": "after-unlock-lock",
-                      # a compiler barrier: orders nothing on any CPU; LKMM's plain-access
-                      # rules count it as a barrier the compiler may not move accesses across
-                      "barrier": "barrier"}.items():
-        p[name] = Prim("fence", (), cls, returns=False, herd="__fence")
-    # RCU: read-side critical sections and grace periods are fences the models give meaning
-    # to (encodings/rcu.cat); rcu_dereference is READ_ONCE (its ordering is the address
-    # dependency), rcu_assign_pointer a release store, as in the kernel's own model.
-    for name, cls in {"rcu_read_lock": "rcu-lock", "rcu_read_unlock": "rcu-unlock",
-                      "synchronize_rcu": "sync-rcu", "synchronize_rcu_expedited": "sync-rcu"}.items():
-        p[name] = Prim("fence", (), cls, returns=False, herd="__fence")
-    # smp_store_mb(x, v): WRITE_ONCE(x, v) then smp_mb(), two instructions of the thread
-    p["smp_store_mb"] = Prim("store-mb", ("star", "val"), "once", returns=False, herd="__store ; __fence")
-    p["rcu_dereference"] = Prim("load", ("star",), "once", herd="__load")
-    p["rcu_assign_pointer"] = Prim("store", ("star", "val"), "release", returns=False, herd="__store")
-    p["spin_lock"] = Prim("rmw", ("ptr",), "lock",
-                          lambda v: (ONE, OLD, None, BinOp("==", OLD, ZERO)), returns=False, herd="__lock")
-    p["spin_trylock"] = Prim("rmw", ("ptr",), "trylock",
-                             lambda v: (ONE, BinOp("==", OLD, ZERO), BinOp("==", OLD, ZERO), None),
-                             herd="__trylock")
-    p["spin_unlock"] = Prim("unlock", ("ptr",), "unlock", returns=False, herd="__unlock")
-    p["spin_is_locked"] = Prim("is-locked", ("ptr",), "is-locked", herd="__islocked")
-    # The interrupt-disabling forms take the same lock (interrupts are not modelled; the
-    # irqsave forms' flags argument is evaluated and ignored).
-    for sfx in ("_irq", "_bh"):
-        p[f"spin_lock{sfx}"] = p["spin_lock"]
-        p[f"spin_unlock{sfx}"] = p["spin_unlock"]
-    p["spin_lock_irqsave"] = replace(p["spin_lock"], args=("ptr", "val"))
-    p["spin_unlock_irqrestore"] = replace(p["spin_unlock"], args=("ptr", "val"))
-    arith = {"add": "+", "sub": "-", "and": "&", "or": "|", "xor": "^"}
-    for sfx, cls in {"": "mb", "_relaxed": "relaxed", "_acquire": "acquire", "_release": "release"}.items():
-        for base in ("xchg", "atomic_xchg"):
-            p[base + sfx] = Prim("rmw", ("ptr", "val"), cls, lambda v: (v[0], OLD, None, None), herd="__xchg")
-        for base in ("cmpxchg", "atomic_cmpxchg"):
-            p[base + sfx] = Prim("rmw", ("ptr", "val", "val"), cls,
-                                 lambda v: (v[1], OLD, BinOp("==", OLD, v[0]), None), herd="__cmpxchg")
-        for op, sym in arith.items():
-            p[f"atomic_fetch_{op}{sfx}"] = Prim("rmw", ("val", "ptr"), cls, _fetch(sym, True),
-                                                herd=f"__atomic_fetch_op {sym} V")
-        for op, sym in (("add", "+"), ("sub", "-")):
-            p[f"atomic_{op}_return{sfx}"] = Prim("rmw", ("val", "ptr"), cls, _ret_new(sym, True),
-                                                 herd=f"__atomic_op_return {sym} V")
-        for op, sym in (("inc", "+"), ("dec", "-")):
-            p[f"atomic_fetch_{op}{sfx}"] = Prim("rmw", ("ptr",), cls, _fetch(sym, False),
-                                                herd=f"__atomic_fetch_op {sym} 1")
-            p[f"atomic_{op}_return{sfx}"] = Prim("rmw", ("ptr",), cls, _ret_new(sym, False),
-                                                 herd=f"__atomic_op_return {sym} 1")
-    for op, sym in arith.items():
-        p[f"atomic_{op}"] = Prim("rmw", ("val", "ptr"), "noreturn", _fetch(sym, True), returns=False,
-                                 herd=f"__atomic_op {sym} V")
-    for op, sym in (("inc", "+"), ("dec", "-")):
-        p[f"atomic_{op}"] = Prim("rmw", ("ptr",), "noreturn", _fetch(sym, False), returns=False,
-                                 herd=f"__atomic_op {sym} 1")
-    p["atomic_andnot"] = Prim("rmw", ("val", "ptr"), "noreturn", _andnot(False), returns=False,
-                              herd="__atomic_op &~ V")
-    for sfx, cls in {"": "mb", "_relaxed": "relaxed", "_acquire": "acquire", "_release": "release"}.items():
-        p[f"atomic_fetch_andnot{sfx}"] = Prim("rmw", ("val", "ptr"), cls, _andnot(True),
-                                              herd="__atomic_fetch_op &~ V")
-    p["atomic_add_unless"] = Prim("rmw", ("ptr", "val", "val"), "mb", _add_unless, herd="__atomic_add_unless")
-    p["atomic_inc_not_zero"] = Prim("rmw", ("ptr",), "mb", lambda v: _add_unless([ONE, ZERO]),
-                                    herd="__atomic_add_unless 1 0")
-    p["atomic_sub_and_test"] = Prim("rmw", ("val", "ptr"), "mb", _test("-", True, "=="),
-                                    herd="__atomic_op_return - V ==0")
-    p["atomic_dec_and_test"] = Prim("rmw", ("ptr",), "mb", _test("-", False, "=="),
-                                    herd="__atomic_op_return - 1 ==0")
-    p["atomic_inc_and_test"] = Prim("rmw", ("ptr",), "mb", _test("+", False, "=="),
-                                    herd="__atomic_op_return + 1 ==0")
-    p["atomic_add_negative"] = Prim("rmw", ("val", "ptr"), "mb", _test("+", True, "<"),
-                                    herd="__atomic_op_return + V <0")
-    # atomic_long_t and atomic64_t: the same operations on a wider counter (values here
-    # are whole integers, so the width changes nothing).
-    for name in [n for n in p if n.startswith("atomic_")]:
-        for wide in ("atomic_long_", "atomic64_"):
-            p[wide + name.removeprefix("atomic_")] = p[name]
-    return p
-
-
-PRIMITIVES = MappingProxyType(_table())
+ZERO, ONE = Const(0), Const(1)
 
 # --------------------------------------------------------------------------- parsing
 
@@ -526,13 +385,16 @@ class ThreadParser:
 
     def call(self, t: Token, want: bool) -> Expr | None:
         """A primitive call at `t`; `want` says whether its value is used.  Returns the
-        temporary holding the value (None when unused or void)."""
+        expression of its value, a temporary when it is one access (None when unused or
+        void).  What each primitive is comes from the one table (`program/primitives.py`)."""
         cur = self.cur
         name = t.text
-        if RCU.fullmatch(name) and name not in PRIMITIVES:
-            raise unsupported(cur.error(t, f"unsupported primitive '{name}' (only rcu_read_lock, rcu_read_unlock, "
-                                           "synchronize_rcu, rcu_dereference and rcu_assign_pointer are supported)"))
-        prim = PRIMITIVES.get(name)
+        table = primitives()
+        if RCU.fullmatch(name) and name not in table:
+            known = ", ".join(n for n in table if RCU.fullmatch(n))
+            raise unsupported(cur.error(t, f"unsupported primitive '{name}' (the RCU and SRCU primitives "
+                                           f"supported are {known})"))
+        prim = table.get(name)
         if prim is None:
             what = "thread header" if THREAD.fullmatch(name) else "primitive"
             raise unsupported(cur.error(t, f"unsupported {what} '{name}'"))
@@ -547,7 +409,10 @@ class ThreadParser:
                 a = cur.peek()
                 if kind == "star" and not cur.accept("*"):
                     raise cur.error(a, f"the first argument of '{name}' must be a dereference such as '*x'")
-                args.append(self.unary() if kind == "star" else self.expr())
+                if kind == "reg-ref":
+                    args.append(self.register_ref(name))
+                else:
+                    args.append(self.unary() if kind == "star" else self.expr())
                 if kind == "ptr" and isinstance(args[-1], Const):
                     raise cur.error(a, f"the first argument of '{name}' must be a pointer, not a number")
                 if cur.accept(")"):
@@ -558,28 +423,58 @@ class ThreadParser:
                             f"found {len(args)}")
         return self.emit(prim, args, t, want)
 
-    def emit(self, prim: Prim, args: list[Expr], t: Token, want: bool) -> Expr | None:
+    def register_ref(self, name: str) -> Reg:
+        """`&r` for a primitive that writes back through it (atomic_try_cmpxchg's old value):
+        the register itself, which the primitive then assigns."""
+        cur = self.cur
+        amp = cur.peek()
+        if not cur.accept("&"):
+            raise cur.error(amp, f"the second argument of '{name}' must be '&r' for a register r")
+        r = cur.next()
+        if r.kind != "id" or r.text not in self.registers:
+            raise cur.error(r, f"'&' in '{name}' must take a register declared earlier in {self.thread}")
+        return Reg(r.text)
+
+    def emit(self, prim: Primitive, args: list[Expr], t: Token, want: bool) -> Expr | None:
+        """The instructions of the primitive's forms, in order; the value of the last."""
         pos = self.cur.pos(t)
         name = t.text
-        addrs = [a for a, k in zip(args, prim.args, strict=True) if k != "val"]
-        vals = [a for a, k in zip(args, prim.args, strict=True) if k == "val"]
-        if prim.kind == "fence":
-            self.out.append(Fence(prim.cls, pos, prim=name))
-            return None
-        if prim.kind == "load":
-            return self.load(addrs[0], prim.cls, t, name)
-        if prim.kind in ("store", "unlock", "store-mb"):
-            self.out.append(Store(addrs[0], vals[0] if vals else ZERO, prim.cls, pos, prim=name))
-            if prim.kind == "store-mb":
-                self.out.append(Fence("mb", pos, prim=name))
-            return None
-        if prim.kind == "is-locked":
-            held = self.load(addrs[0], prim.cls, t, name)
-            tmp = self.temp()
-            self.out.append(Assign(tmp, BinOp("!=", held, ZERO), pos))
-            return Reg(tmp)
-        assert prim.build is not None  # every "rmw" entry has a builder
-        new, ret, cond, require = prim.build(vals)
-        dst = self.temp() if want else None
-        self.out.append(Rmw(dst, addrs[0], new, ret, prim.cls, pos, cond, require, prim=name))
+        values = dict(zip(prim.params, args, strict=True))
+        value: Expr | None = None
+        for a in prim.accesses:
+            addr = values[a.args[0].lstrip("*")] if a.args else ZERO
+            if a.form == "__fence":
+                self.out.append(Fence(a.cls, pos, prim=name))
+            elif a.form == "__load":
+                value = apply_tail(prim, self.load(addr, a.cls, t, name), values)
+            elif a.form in ("__store", "__unlock", "__srcu"):
+                # an unlock or synchronize_srcu() is a "store" whose mapping row is one
+                # location-only event (herd7's lock and SRCU events)
+                stored = operand(a.args[1], values) if a.form == "__store" else ZERO
+                self.out.append(Store(addr, stored, a.cls, pos, prim=name))
+            elif a.form == "__islocked":
+                held = self.load(addr, a.cls, t, name)
+                tmp = self.temp()
+                self.out.append(Assign(tmp, BinOp("!=", held, ZERO), pos))
+                value = Reg(tmp)
+            else:
+                value = self.rmw(prim, a, values, addr, pos, want)
+        return value if want else None
+
+    def rmw(self, prim: Primitive, a: Access, values: dict[str, Expr], addr: Expr, pos: Pos,
+            want: bool) -> Expr | None:
+        new, ret, cond, require = rmw_values(a, values)
+        name = prim.name
+        if a.form == "__try_cmpxchg":
+            # r holds the expected value; afterwards it holds what was read (on success the
+            # two are equal), and the value is whether they were.
+            expected = values[a.args[1]]
+            assert isinstance(expected, Reg)
+            old, ok = self.temp(), self.temp()
+            self.out.append(Rmw(old, addr, new, ret, a.cls, pos, cond, require, prim=name))
+            self.out.append(Assign(ok, BinOp("==", Reg(old), expected), pos))
+            self.out.append(Assign(expected.name, Reg(old), pos))
+            return Reg(ok)
+        dst = self.temp() if want and prim.returns else None
+        self.out.append(Rmw(dst, addr, new, apply_tail(prim, ret, values), a.cls, pos, cond, require, prim=name))
         return Reg(dst) if dst else None
