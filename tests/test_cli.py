@@ -108,6 +108,8 @@ BAD = {
     "unknown primitive": (SB.replace("WRITE_ONCE(*x, 1);", "frobnicate(x);"), r"unsupported primitive 'frobnicate'"),
     "bad condition": (SB.replace("exists (0:r0=0 /\\ 1:r0=0)", "exists (0:r0=)"), r"expected a value"),
     "undefined register": (SB.replace("WRITE_ONCE(*x, 1);", "WRITE_ONCE(*x, r7);"), r"undefined name 'r7'"),
+    "smp_cond_load_acquire is named": (SB.replace("r0 = READ_ONCE(*x);", "r0 = smp_cond_load_acquire(x, VAL);"),
+                                       r"unsupported primitive 'smp_cond_load_acquire' \(a spin-wait"),
     "call_rcu is named": (SB.replace("WRITE_ONCE(*x, 1);", "call_rcu(x);"), r"unsupported primitive 'call_rcu'"),
     "x86 unknown instruction": ("X86 T\n{ }\n P0 ;\n FROB [x],$1 ;\nexists ([x]=1)\n", r"unsupported X86 instruction"),
 }

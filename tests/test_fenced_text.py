@@ -198,7 +198,7 @@ def test_what_cannot_be_written_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="no kernel C barrier 'smp_foo'"):
         fenced_text(text, test, [dataclasses.replace(ks[0], name="smp_foo")])
     load_up = next(k for k in ks if k.name == "smp_load_acquire")
-    with pytest.raises(ValueError, match="expected READ_ONCE"):  # the anchor moved onto the 'r0'
+    with pytest.raises(ValueError, match="expected a call of class R.once at line 24, found .r0."):  # the anchor moved
         fenced_text(text, test, [dataclasses.replace(load_up, anchor=dataclasses.replace(load_up.anchor, col=2))])
     with pytest.raises(ValueError, match="overlap"):
         fenced_text(text, test, [load_up, dataclasses.replace(load_up, index=99)])

@@ -117,3 +117,20 @@ def test_readme_primitive_list_is_generated_from_the_table() -> None:
     r = subprocess.run([sys.executable, "docs/make_primitives.py", "--check"], cwd=root, capture_output=True,
                        text=True, check=False)
     assert r.returncode == 0, r.stderr
+
+
+def test_the_fence_menu_names_primitives_of_the_table() -> None:
+    """encodings/fences.yaml's kernel C options are primitives of the one table, each of the
+    class the table gives it (so what `fences` inserts is what the front end would parse)."""
+    import yaml
+
+    menu = yaml.safe_load((encodings_dir() / "fences.yaml").read_text())["C"]
+    table = primitives()
+    for name, option in menu["fences"].items():
+        p = table[name]
+        assert [(a.form, a.cls) for a in p.accesses] == [("__fence", option["class"])], name
+    for name, option in menu["upgrades"].items():
+        if name == "fully-ordered":
+            continue
+        kind = {"__load": "R", "__store": "W"}[table[name].single.form]
+        assert f"{kind}.{table[name].single.cls}" == option["to"], name

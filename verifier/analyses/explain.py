@@ -31,20 +31,18 @@ from verifier.events.graph import Dep, EventGraph
 from verifier.events.mapping import Mapping
 from verifier.events.sym import SPick, conj
 from verifier.program.ast import Litmus
+from verifier.program.primitives import primitive_for
 
 Status = Literal["explained", "reachable", "unknown"]
 DEP_KINDS = ("addr", "data", "ctrl", "pick_addr", "pick_data")
 
-# What a developer calls each source (by mapping-table class, per dialect).
+# What a developer calls each source (by mapping-table class, per dialect).  Kernel C
+# fences, loads and stores are named by the table's first primitive of the class
+# (`c_label`); an RMW class spans many primitives, so it is named by its ordering.
 LABELS = {
     "C": {
-        "F.mb": "smp_mb()", "F.rmb": "smp_rmb()", "F.wmb": "smp_wmb()",
-        "F.before-atomic": "smp_mb__before_atomic()", "F.after-atomic": "smp_mb__after_atomic()",
-        "F.after-spinlock": "smp_mb__after_spinlock()", "R.acquire": "smp_load_acquire()",
-        "W.release": "smp_store_release()", "RMW.mb": "fully ordered RMW",
-        "RMW.acquire": "acquire RMW", "RMW.release": "release RMW", "RMW.relaxed": "relaxed RMW",
-        "R.once": "READ_ONCE()", "W.once": "WRITE_ONCE()", "RMW.lock": "spin_lock() acquire",
-        "W.unlock": "spin_unlock() release", "F.sync-rcu": "synchronize_rcu()",
+        "RMW.mb": "fully ordered RMW", "RMW.acquire": "acquire RMW", "RMW.release": "release RMW",
+        "RMW.relaxed": "relaxed RMW", "RMW.lock": "spin_lock() acquire", "W.unlock": "spin_unlock() release",
     },
     "AArch64": {
         "F.dmb.sy": "DMB SY", "F.dmb.ish": "DMB ISH", "F.dmb.ld": "DMB LD", "F.dmb.ishld": "DMB ISHLD",
@@ -59,7 +57,18 @@ LABELS = {
 def label(dialect: str, cls: str | None) -> str:
     if cls is None:
         return "nothing"
-    return LABELS.get(dialect, {}).get(cls, cls)
+    known = LABELS.get(dialect, {}).get(cls)
+    if known is None and dialect == "C":
+        known = c_label(cls)
+    return known or cls
+
+
+def c_label(cls: str) -> str | None:
+    """`F.mb` -> `smp_mb()`, `R.acquire` -> `smp_load_acquire()`: the primitive of the table."""
+    kind, _, name = cls.partition(".")
+    form = {"F": "__fence", "R": "__load", "W": "__store"}.get(kind)
+    prim = primitive_for(form, name) if form else None
+    return f"{prim}()" if prim else None
 
 
 @dataclass(frozen=True)

@@ -99,6 +99,7 @@ class Knob:
     name: str  # what a developer calls it: smp_mb, smp_load_acquire, DMB ISH, ...
     alt: str | None = None
     old: str = ""  # upgrade: the access's class before
+    was: str = ""  # upgrade: what the access is written as (READ_ONCE, MOV, LDR)
     # Which instruction: its index in `instructions(thread)`.  Positions alone do not tell
     # instructions apart (one statement may give two; a generated program may repeat one).
     slot: int = -1
@@ -108,7 +109,7 @@ class Knob:
             call = "()" if self.name.startswith("smp_") else ""  # kernel C: smp_mb()
             return f"P{self.tid} after line {self.line}: {self.name}{call}"
         if self.kind == "upgrade":
-            return f"P{self.tid} line {self.line}: {_pretty(self.old)} -> {self.name}"
+            return f"P{self.tid} line {self.line}: {self.was or self.old} -> {self.name}"
         return f"P{self.tid} line {self.line}: {self.name}"
 
     def as_json(self) -> dict[str, object]:
@@ -122,8 +123,14 @@ class Knob:
         return out
 
 
-def _pretty(cls: str) -> str:
-    return {"R.once": "READ_ONCE", "W.once": "WRITE_ONCE", "R.plain": "LDR", "W.plain": "STR"}.get(cls, cls)
+def _written_as(a: Access, dialect: str) -> str:
+    """The name of access `a` as its test writes it: a kernel C access knows its primitive;
+    an assembly access is its dialect's plain load or store."""
+    if a.prim:
+        return a.prim
+    load = isinstance(a, Load)
+    return {"X86": "MOV", "AArch64": "LDR" if load else "STR",
+            "C": "plain load" if load else "plain store"}.get(dialect, access_key(a))
 
 
 # --------------------------------------------------------------------------- menus
@@ -266,7 +273,7 @@ def candidates(test: Litmus, menu: Menu, sites: list[tuple[int, int]] | None = N
                 if o.kind == "upgrade" and access_key(a) in o.src:
                     upgrades.append(
                         Knob(0, "upgrade", thread.tid, a.pos.line, a.pos, o.cls, o.cost, o.name, old=access_key(a),
-                             slot=slot[id(a)])
+                             was=_written_as(a, menu.dialect), slot=slot[id(a)])
                     )
     return tuple(dataclasses.replace(k, index=i) for i, k in enumerate(fences + upgrades))
 

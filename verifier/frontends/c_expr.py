@@ -29,6 +29,7 @@ from verifier.program.ast import (
     Rmw,
     Store,
     UnOp,
+    Written,
 )
 from verifier.program.primitives import Access, Primitive, apply_tail, operand, primitives, rmw_values
 
@@ -140,12 +141,30 @@ class ThreadParser:
     def sub_statement(self) -> tuple[Instr, ...]:
         saved, self.out = self.out, []
         try:
+            braced = self.cur.peek().text == "{"
             self.statement()
+            if not braced:  # an if/else body without braces: a line after it is outside
+                self.out = [_written(i, braceless=True) for i in self.out]
             return tuple(self.out)
         finally:
             self.out = saved
 
     def statement(self) -> None:
+        """One statement; its accesses learn where it ends (`Written`), for `fences --write`."""
+        start, first = len(self.out), self.cur.peek()
+        self._statement()
+        if first.text in ("{", "if"):
+            # a block's statements are marked already; an if's condition has no statement
+            # of its own to put a fence after (its branches are marked by their statements)
+            if first.text == "if":
+                self.out[start:] = [_written(i, end=None) for i in self.out[start:]]
+            return
+        last = self.cur.toks[self.cur.i - 1]
+        semi = self.cur.pos(last) if last.text == ";" else None
+        # an argument of another call has no `;` of its own
+        self.out[start:] = [_written(i, end=None if _nested(i) else semi) for i in self.out[start:]]
+
+    def _statement(self) -> None:
         cur = self.cur
         t = cur.peek()
         pos = cur.pos(t)
@@ -395,6 +414,12 @@ class ThreadParser:
             raise unsupported(cur.error(t, f"unsupported primitive '{name}' (the RCU and SRCU primitives "
                                            f"supported are {known})"))
         prim = table.get(name)
+        if prim is None and name.startswith("smp_cond_load_"):
+            # a spin until a condition holds: herd7's linux-kernel.def has no row for it either
+            kind = "smp_load_acquire(x)" if name.endswith("acquire") else "READ_ONCE(*x)"
+            raise unsupported(cur.error(t, f"unsupported primitive '{name}' (a spin-wait, which herd7's "
+                                           f"kernel model does not define either: write the load that "
+                                           f"ends the spin, r = {kind}, and a filter on its value)"))
         if prim is None:
             what = "thread header" if THREAD.fullmatch(name) else "primitive"
             raise unsupported(cur.error(t, f"unsupported {what} '{name}'"))
@@ -402,7 +427,9 @@ class ThreadParser:
             raise cur.error(t, f"'{name}' does not return a value")
         cur.next()
         cur.expect("(")
+        begin = len(self.out)
         args: list[Expr] = []
+        first_arg: tuple[Pos, Pos] | None = None
         if not cur.accept(")"):
             while True:
                 kind = prim.args[len(args)] if len(args) < len(prim.args) else "val"
@@ -415,13 +442,20 @@ class ThreadParser:
                     args.append(self.unary() if kind == "star" else self.expr())
                 if kind == "ptr" and isinstance(args[-1], Const):
                     raise cur.error(a, f"the first argument of '{name}' must be a pointer, not a number")
+                if first_arg is None:
+                    end = cur.toks[cur.i - 1]
+                    first_arg = (cur.pos(a), cur.pos(Token("op", "", end.offset + len(end.text))))
                 if cur.accept(")"):
                     break
                 cur.expect(",", f"',' or ')' in the arguments of '{name}'")
         if len(args) != len(prim.args):
             raise cur.error(t, f"wrong number of arguments to '{name}': expected {len(prim.args)}, "
                             f"found {len(args)}")
-        return self.emit(prim, args, t, want)
+        start = len(self.out)
+        self.out[begin:start] = [_written(i, nested=True) for i in self.out[begin:start]]
+        value = self.emit(prim, args, t, want)
+        self.out[start:] = [_written(i, first_arg=first_arg) for i in self.out[start:]]
+        return value
 
     def register_ref(self, name: str) -> Reg:
         """`&r` for a primitive that writes back through it (atomic_try_cmpxchg's old value):
@@ -478,3 +512,25 @@ class ThreadParser:
         dst = self.temp() if want and prim.returns else None
         self.out.append(Rmw(dst, addr, new, apply_tail(prim, ret, values), a.cls, pos, cond, require, prim=name))
         return Reg(dst) if dst else None
+
+
+_KEEP: Pos | None = Pos("", 0, 0)  # a sentinel: "leave this part of Written as it is"
+
+
+def _nested(i: Instr) -> bool:
+    w = getattr(i, "written", None)
+    return bool(w and w.nested)
+
+
+def _written(i: Instr, end: Pos | None = _KEEP, braceless: bool = False,
+             first_arg: tuple[Pos, Pos] | None = None, nested: bool = False) -> Instr:
+    """`i` (an access or fence; anything else unchanged) with where it is written updated."""
+    if not isinstance(i, (Load, Store, Rmw, Fence)):
+        return i
+    w = i.written or Written(None)
+    return replace(i, written=Written(
+        w.statement_end if end is _KEEP else end,
+        w.braceless or braceless,
+        w.first_arg if first_arg is None else first_arg,
+        w.nested or nested,
+    ))

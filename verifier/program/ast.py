@@ -99,6 +99,21 @@ Expr = Const | LocAddr | Reg | Old | BinOp | UnOp | Ite | Pick
 
 
 @dataclass(frozen=True)
+class Written:
+    """Where a kernel C access is written, for tools that edit the file in place (`fences
+    --write`), so that they need not parse C again: the `;` ending its statement (None when
+    the access is in an `if` condition: no statement of its own), whether that statement is
+    an `if`/`else` body without braces, a primitive call's first argument [start, end), and
+    whether the access is an argument of another call (`WRITE_ONCE(*x, READ_ONCE(*y))`: the
+    `;` is not its own).  Like `prim`, provenance: not part of what the instruction means."""
+
+    statement_end: Pos | None
+    braceless: bool = False
+    first_arg: tuple[Pos, Pos] | None = None
+    nested: bool = False
+
+
+@dataclass(frozen=True)
 class Load:
     """`dst = *addr` with access class `cls`.
 
@@ -119,6 +134,7 @@ class Load:
     # whose `.def` macros define primitives one by one must define this one.  Provenance,
     # like a name: two instructions of one class compare equal whatever primitive wrote them.
     prim: str = field(default="", compare=False)
+    written: Written | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -135,6 +151,7 @@ class Store:
     # whose `.def` macros define primitives one by one must define this one.  Provenance,
     # like a name: two instructions of one class compare equal whatever primitive wrote them.
     prim: str = field(default="", compare=False)
+    written: Written | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -165,6 +182,7 @@ class Fence:
     # whose `.def` macros define primitives one by one must define this one.  Provenance,
     # like a name: two instructions of one class compare equal whatever primitive wrote them.
     prim: str = field(default="", compare=False)
+    written: Written | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -196,6 +214,7 @@ class Rmw:
     # whose `.def` macros define primitives one by one must define this one.  Provenance,
     # like a name: two instructions of one class compare equal whatever primitive wrote them.
     prim: str = field(default="", compare=False)
+    written: Written | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -27,31 +27,19 @@ from dataclasses import dataclass
 
 import yaml
 
-from verifier.analyses.knobs import Knob, apply, private_location
+from verifier.analyses.knobs import Knob, apply, instructions, private_location
 from verifier.errors import Pos
-from verifier.program.ast import Assign, Fence, If, Instr, Litmus
+from verifier.program.ast import Assign, Fence, If, Instr, Litmus, Written
+from verifier.program.primitives import Access, primitives
 
-# The kernel's barrier primitives a fence knob may name, with the class each one parses to.
-C_FENCES = {
-    "smp_mb": "mb", "smp_rmb": "rmb", "smp_wmb": "wmb",
-    "smp_mb__before_atomic": "before-atomic", "smp_mb__after_atomic": "after-atomic",
-    "smp_mb__after_spinlock": "after-spinlock", "smp_mb__after_unlock_lock": "after-unlock-lock",
-}
-# Upgrade option -> (class before, class after); the knob must agree (else a stale menu).
+# Kernel C primitives come from the one table (`program/primitives.py`): a fence knob names a
+# barrier primitive, an upgrade names the primitive an access becomes.  Assembly upgrades:
+# option -> (class before, class after); the knob must agree (else a stale menu).
 UPGRADES = {
-    "C": {"smp_load_acquire": ("R.once", "R.acquire"), "smp_store_release": ("W.once", "W.release"),
-          "fully-ordered": ("RMW.relaxed", "RMW.mb")},
     "AArch64": {"LDAR": ("R.plain", "R.acquire"), "STLR": ("W.plain", "W.release")},
 }
-# C primitives of class `once` and their acquire/release spelling: READ_ONCE-style calls take
-# the location (`*x`), the smp_* ones its address (`x`), so the first argument changes too.
-_POINTER_FORM = {"READ_ONCE": "smp_load_acquire", "rcu_dereference": "smp_load_acquire",
-                 "WRITE_ONCE": "smp_store_release"}
-_SAME_ARGS = {"smp_load_acquire": ("atomic_read", "atomic_read_acquire"),
-              "smp_store_release": ("atomic_set", "atomic_set_release")}
 _AARCH64_MNEMONIC = {"LDAR": "LDR", "STLR": "STR"}  # option -> the mnemonic it replaces
 _IDENT = re.compile(r"[A-Za-z_]\w*")
-_CLOSE = {")": "(", "]": "[", "}": "{"}
 
 
 @dataclass(frozen=True)
@@ -78,9 +66,9 @@ def fenced_text(
     edits: list[Edit] = []
     for n, k in enumerate(knobs):
         if k.kind == "fence":
-            edits.extend(_c_fence(src, k, n) if test.arch == "C" else _asm_fence(src, test, k, n))
+            edits.extend(_c_fence(src, _written(test, k), k, n) if test.arch == "C" else _asm_fence(src, test, k, n))
         elif k.kind == "upgrade":
-            edits.extend(_c_upgrade(src, k, n) if test.arch == "C" else _asm_upgrade(src, test, k, n))
+            edits.extend(_c_upgrade(src, _written(test, k), k, n) if test.arch == "C" else _asm_upgrade(src, test, k, n))
         else:
             raise ValueError(f"{_who(k)}: a {k.kind!r} knob is not a change to write into the test")
     if _is_yaml(test.path):
@@ -112,6 +100,12 @@ class _Source:
         if not 1 <= line <= len(self.starts) or col < 1 or self.starts[line - 1] + col - 1 > self.line_end(line):
             raise ValueError(f"{_who(k)}: its position {line}:{col} is not in the file")
         return self.starts[line - 1] + col - 1
+
+    def at(self, pos: Pos) -> int:
+        """The offset of a position the front end recorded (a column is a character)."""
+        if not 1 <= pos.line <= len(self.starts):
+            raise ValueError(f"position {pos.line}:{pos.col} is not in the file")
+        return self.starts[pos.line - 1] + pos.col - 1
 
     def line_of(self, offset: int) -> int:
         return self.text.count("\n", 0, offset) + 1
@@ -157,12 +151,29 @@ def _splice(text: str, edits: list[Edit]) -> str:
 # --------------------------------------------------------------------------- kernel C
 
 
-def _c_fence(src: _Source, k: Knob, order: int) -> list[Edit]:
-    if C_FENCES.get(k.name) is None or f"F.{C_FENCES[k.name]}" != k.cls:
+def _written(test: Litmus, k: Knob) -> Written:
+    """Where the knob's instruction is written, as the C front end recorded it."""
+    thread = next((t for t in test.threads if t.tid == k.tid), None)
+    instrs = instructions(thread) if thread is not None else []
+    i = instrs[k.slot] if 0 <= k.slot < len(instrs) else None
+    w = getattr(i, "written", None)
+    if not isinstance(w, Written):
+        raise ValueError(f"{_who(k)}: the C front end did not record where this instruction is written")
+    return w
+
+
+def _c_fence(src: _Source, w: Written, k: Knob, order: int) -> list[Edit]:
+    p = primitives().get(k.name)
+    if p is None or p.params or len(p.accesses) != 1 or f"F.{p.single.cls}" != k.cls or p.single.form != "__fence":
         raise ValueError(f"{_who(k)}: no kernel C barrier {k.name!r} of class {k.cls} to write")
+    if w.statement_end is None:  # `if (READ_ONCE(*x))`: no statement boundary to put a fence at
+        raise ValueError(f"{_who(k)}: the access is inside a condition or expression, not a "
+                         "statement of its own; no place to insert a fence after it")
+    if w.braceless:  # a new line after it would fall outside the branch knobs.apply puts it in
+        raise ValueError(f"{_who(k)}: the statement at line {k.anchor.line} is the body of an if/else without "
+                         "braces; add the braces to place a fence after it")
     text = src.text
-    _own_statement(text, src.offset(k), k)
-    semi = _statement_end(text, src.offset(k), k)
+    semi = src.at(w.statement_end)
     line = src.line_of(semi)
     rest = text[semi + 1 : src.line_end(line)]
     call = f"{k.name}();"
@@ -170,68 +181,6 @@ def _c_fence(src: _Source, k: Knob, order: int) -> list[Edit]:
         return [src.insert_after(line, src.indent(k.anchor.line) + call, order)]
     # Another statement follows on the same line: the fence must go between the two.
     return [Edit(semi + 1, semi + 1, " " + call, order)]
-
-
-_ASSIGNED = re.compile(r"(?:[A-Za-z_]\w*\s+)?\**\s*[A-Za-z_][\w.\[\]>-]*\s*[-+*/%&|^]?=\s*$")
-
-
-def _own_statement(text: str, at: int, k: Knob) -> None:
-    """Refuse a statement that is the body of an `if`/`else` without braces: a new line
-    after it would fall outside the branch, where `knobs.apply` puts the fence inside."""
-    before = text[:at]
-    m = _ASSIGNED.search(before)
-    before = before[: m.start()] if m else before
-    while True:
-        before = before.rstrip()
-        last_line = before[before.rfind("\n") + 1 :]
-        if before.endswith("*/") and "/*" in before:
-            before = before[: before.rfind("/*")]
-        elif "//" in last_line:
-            before = before[: len(before) - len(last_line) + last_line.index("//")]
-        else:
-            break
-    if before.endswith(")") or re.search(r"\b(else|do)$", before):
-        raise ValueError(f"{_who(k)}: the statement at line {k.anchor.line} is the body of an if/else without "
-                         "braces; add the braces to place a fence after it")
-
-
-def _statement_end(text: str, at: int, k: Knob) -> int:
-    """The first ';' at nesting depth 0 from `at` (comments and literals skipped)."""
-    depth, i = 0, at
-    while i < len(text):
-        c, two = text[i], text[i : i + 2]
-        if two == "//":
-            i = _index_or_end(text, "\n", i)
-            continue
-        if two == "/*":
-            i = _index_or_end(text, "*/", i + 2) + 2
-            continue
-        if c in "\"'":
-            i = _literal_end(text, i)
-            continue
-        if c in "([{":
-            depth += 1
-        elif c in _CLOSE:
-            if depth == 0:  # `if (READ_ONCE(*x))`: no statement boundary to put a fence at
-                raise ValueError(f"{_who(k)}: the access is inside a condition or expression, not a "
-                                 "statement of its own; no place to insert a fence after it")
-            depth -= 1
-        elif c == ";" and depth == 0:
-            return i
-        i += 1
-    raise ValueError(f"{_who(k)}: no ';' ends the statement at line {k.anchor.line}")
-
-
-def _index_or_end(text: str, what: str, start: int) -> int:
-    i = text.find(what, start)
-    return len(text) if i < 0 else i
-
-
-def _literal_end(text: str, i: int) -> int:
-    quote, i = text[i], i + 1
-    while i < len(text) and text[i] not in (quote, "\n"):
-        i += 2 if text[i] == "\\" else 1
-    return i + 1
 
 
 def _only_comment(rest: str) -> bool:
@@ -245,57 +194,47 @@ def _only_comment(rest: str) -> bool:
     return False
 
 
-def _c_upgrade(src: _Source, k: Knob, order: int) -> list[Edit]:
-    _check_upgrade(k, "C")
+def _c_upgrade(src: _Source, w: Written, k: Knob, order: int) -> list[Edit]:
+    """The call at the anchor becomes the table's primitive of the new class: its sibling
+    of the same arguments if it has one (`atomic_read` -> `atomic_read_acquire`, `xchg_relaxed`
+    -> `xchg`), else the knob's (`READ_ONCE(*x)` -> `smp_load_acquire(x)`)."""
     text, at = src.text, src.offset(k)
     m = _IDENT.match(text, at)
     fn = m.group() if m else ""
-    if k.name == "fully-ordered":
-        if not fn.endswith("_relaxed"):
-            raise ValueError(f"{_who(k)}: expected a '*_relaxed' call at line {k.anchor.line}, found {fn or text[at:at + 12]!r}")
-        return [Edit(at, at + len(fn), fn.removesuffix("_relaxed"), order)]
-    wanted = k.name
-    same, renamed = _SAME_ARGS[wanted]
-    if fn == same:  # atomic_read(x) -> atomic_read_acquire(x): the same arguments
-        return [Edit(at, at + len(fn), renamed, order)]
-    if _POINTER_FORM.get(fn) != wanted:
-        calls = " or ".join([n for n, to in _POINTER_FORM.items() if to == wanted] + [same])
-        raise ValueError(f"{_who(k)}: expected {calls}(...) at line {k.anchor.line}, found {fn or text[at:at + 12]!r}")
-    assert m is not None
-    open_at = m.end() + len(text[m.end() :]) - len(text[m.end() :].lstrip())
-    if not text.startswith("(", open_at):
-        raise ValueError(f"{_who(k)}: expected '(' after {fn} at line {k.anchor.line}")
-    arg_end = _first_argument_end(text, open_at + 1, k)
-    arg = text[open_at + 1 : arg_end]
-    core = arg.strip()
-    lead, trail = arg[: len(arg) - len(arg.lstrip())], arg[len(arg.rstrip()) :]
+    table = primitives()
+    p = table.get(fn)
+    if m is None or p is None or len(p.accesses) != 1 or _key(p.single) != k.old:
+        raise ValueError(f"{_who(k)}: expected a call of class {k.old} at line {k.anchor.line}, "
+                         f"found {fn or text[at:at + 12]!r}")
+    new_cls = k.cls.partition(".")[2]
+    sibling = fn.removesuffix("_relaxed") if p.single.cls == "relaxed" else f"{fn}_{new_cls}"
+    q = table.get(sibling)
+    if q is not None and len(q.accesses) == 1 and _key(q.single) == k.cls and q.args == p.args:
+        return [Edit(at, at + len(fn), sibling, order)]
+    q = table.get(k.name)
+    if (q is None or len(q.accesses) != 1 or _key(q.single) != k.cls or q.single.form != p.single.form
+            or q.args[1:] != p.args[1:] or (p.args[0], q.args[0]) not in (("star", "ptr"), ("ptr", "ptr"))):
+        raise ValueError(f"{_who(k)}: {fn} has no form of class {k.cls} to write ({k.name!r} is not one)")
+    if p.args[0] == "ptr":
+        return [Edit(at, at + len(fn), k.name, order)]
+    if w.first_arg is None:
+        raise ValueError(f"{_who(k)}: the C front end did not record the arguments of {fn} at line {k.anchor.line}")
+    arg_at, arg_end = src.at(w.first_arg[0]), src.at(w.first_arg[1])
+    core = text[arg_at:arg_end]
     if core.startswith("*"):
         address = core[1:].lstrip()  # READ_ONCE(*x): x is already the address
     elif re.fullmatch(r"[A-Za-z_][\w.]*(\[[^\]]*\])*", core):
         address = "&" + core  # READ_ONCE(x) on a location named x
     else:
         address = f"&({core})"
-    return [Edit(at, arg_end, wanted + text[m.end() : open_at + 1] + lead + address + trail, order)]
+    # the name and the first argument change; what lies between (`(`, blanks) stays
+    return [Edit(at, at + len(fn), k.name, order), Edit(arg_at, arg_end, address, order)]
 
 
-def _first_argument_end(text: str, i: int, k: Knob) -> int:
-    """The offset of the ',' or ')' ending the call's first argument (nesting skipped)."""
-    depth = 0
-    while i < len(text):
-        c = text[i]
-        if c in "\"'":
-            i = _literal_end(text, i)
-            continue
-        if c in "([{":
-            depth += 1
-        elif c in _CLOSE:
-            if depth == 0:
-                return i
-            depth -= 1
-        elif c == "," and depth == 0:
-            return i
-        i += 1
-    raise ValueError(f"{_who(k)}: the call at line {k.anchor.line} is not closed")
+def _key(a: Access) -> str:
+    """An access's mapping-table key (`R.once`, `RMW.relaxed`)."""
+    kind = {"__load": "R", "__store": "W", "__fence": "F"}.get(a.form, "RMW")
+    return f"{kind}.{a.cls}"
 
 
 def _check_upgrade(k: Knob, dialect: str) -> None:
