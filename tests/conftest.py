@@ -15,7 +15,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if AGREEMENT["total"]:
         terminalreporter.write_line(
             f"herd7 conformance: {AGREEMENT['agree']}/{AGREEMENT['total']} (test, model) pairs agree "
-            "(observation, final states and flags)"
+            "(observation, final states and flags; herd7's output line for line)"
         )
     if AGREEMENT["set-total"]:
         terminalreporter.write_line(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 
-from verifier.batch.pool import Limits, run_pool
+from verifier.runner.pool import Limits, run_pool
 
 
 def _work(job: tuple[str, float]) -> str:
@@ -70,7 +70,7 @@ def test_the_memory_cap_turns_into_a_memory_failure() -> None:
 _ORPHAN_PARENT = """
 import os, sys, time
 sys.path.insert(0, {root!r})
-from verifier.batch.pool import Limits, run_pool
+from verifier.runner.pool import Limits, run_pool
 
 def work(job):
     open({pids!r}, "a").write(f"{{os.getpid()}}\\n")

@@ -67,8 +67,13 @@ def test_sb_text_answer_has_witness(tmp_path: Path, capsys: pytest.CaptureFixtur
     f = write(tmp_path, "SB.litmus", SB)
     code, out, _ = run(["check", f, "--model", "x86-tso"], capsys)
     assert "Observation: Sometimes" in out and "Result: Ok" in out
-    assert "reads from init y" in out and "co x:" in out and "final:" in out
+    assert "from init y" in out and "co x:" in out and "final:" in out
+    # events are named by the instruction as written, with its line (the model's view: --events)
+    assert re.search(r"P0 e\d+: WRITE_ONCE\(\*x, 1\)\s+line \d+\s+writes x=1", out), out
+    assert "W[Once]" not in out
     assert code == 1  # no expectation recorded and the exists condition is reachable
+    _, out, _ = run(["check", f, "--model", "x86-tso", "--events"], capsys)
+    assert re.search(r"writes x=1\s+\{W x=1 W\.once\}", out), out
 
 
 def test_sb_never_under_sc_exits_zero(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -110,6 +115,8 @@ BAD = {
     "undefined register": (SB.replace("WRITE_ONCE(*x, 1);", "WRITE_ONCE(*x, r7);"), r"undefined name 'r7'"),
     "smp_cond_load_acquire is named": (SB.replace("r0 = READ_ONCE(*x);", "r0 = smp_cond_load_acquire(x, VAL);"),
                                        r"unsupported primitive 'smp_cond_load_acquire' \(a spin-wait"),
+    "misspelt primitive": (SB.replace("r0 = READ_ONCE(*x);", "r0 = READ_ONC(*x);"),
+                           r"unknown primitive 'READ_ONC' \(did you mean 'READ_ONCE'\?\)"),
     "call_rcu is named": (SB.replace("WRITE_ONCE(*x, 1);", "call_rcu(x);"), r"unsupported primitive 'call_rcu'"),
     "x86 unknown instruction": ("X86 T\n{ }\n P0 ;\n FROB [x],$1 ;\nexists ([x]=1)\n", r"unsupported X86 instruction"),
 }

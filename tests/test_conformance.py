@@ -19,9 +19,12 @@ from tests.conftest import AGREEMENT
 from verifier.analyses.check import check
 from verifier.analyses.registry import resolve_model
 from verifier.frontends import parse_file
+from verifier.reports.herd import herd_block
+from verifier.reports.rows import verdict_json
 
 REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
 VERDICTS = REFERENCE / "verdicts.jsonl"
+HERD_OUT = REFERENCE / "herd-out"
 
 # (file, model) -> why we do not agree with herd7 yet.
 KNOWN_GAPS: dict[tuple[str, str], str] = {}
@@ -75,7 +78,23 @@ def test_agrees_with_herd(rec: dict[str, Any]) -> None:
     assert verdict.observation == rec["observation"], f"{key}: observation {verdict.observation}, herd7 {rec['observation']}"
     assert ours == herds, f"{key}: states differ\n ours: {ours}\n herd7: {herds}"
     assert list(verdict.flags) == sorted(rec.get("flags", [])), f"{key}: flags {verdict.flags}, herd7 {rec['flags']}"
+    recorded = HERD_OUT / rec["model"] / f"{rec['file']}.out"
+    if recorded.is_file():  # herd7's output, line for line (verifier-herd7 prints this block)
+        ours_out, herds_out = herd_lines(herd_block(verdict_json(verdict))), herd_lines(recorded.read_text())
+        assert ours_out == herds_out, f"{key}: herd7's output differs\n ours: {ours_out}\n herd7: {herds_out}"
     AGREEMENT["agree"] += 1
+
+
+def herd_lines(text: str) -> list[str]:
+    """The lines of herd7's block that say what the answer is: Test, States and each state in
+    herd7's order, Ok/No, Flag, Condition, and Observation without its counts (herd7 counts
+    executions, we count final states; docs/herd7-dropin.md).  Time and Hash are left out."""
+    out = []
+    for line in text.splitlines():
+        if line.startswith(("Time ", "Hash=", "Positive: ")) or not line.strip():
+            continue
+        out.append(" ".join(line.split()[:3]) if line.startswith("Observation ") else line)
+    return out
 
 
 def _c_files() -> list[str]:

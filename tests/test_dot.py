@@ -53,11 +53,11 @@ def expected_comm(w: dict[str, Any]) -> set[tuple[str, str, str]]:
 def test_sb_under_tso_draws_two_columns_and_the_fr_cycle() -> None:
     row = row_of("X86-SB", "x86-tso")
     assert row["observation"] == "Sometimes"
-    w, dot = row["witness"], witness_dot(row)
+    w, dot = row["witness"], witness_dot(row, show_init=True)
     assert re.findall(r"subgraph (cluster_\w+)", dot) == ["cluster_P0", "cluster_P1"]
     assert 'label="P0"' in dot and 'label="P1"' in dot
     assert 'Test SB under x86-tso: exists (0:EAX=0 /\\\\ 1:EAX=0) (Sometimes)' in dot
-    assert '"a: W[plain]x=1\\nline 9"' in dot and '"d: R[plain]x=0\\nline 10"' in dot
+    assert '"a: MOV [x],$1\\nW[plain] x=1 · line 9"' in dot and '"d: MOV EAX,[x]\\nR[plain] x=0 · line 10"' in dot
     got = edges(dot)
     assert {e for e in got if e[2] != "po"} == expected_comm(w)
     # Program order: one edge per thread, between its two events.
@@ -95,10 +95,11 @@ def check_well_formed(dot: str) -> None:
 ])
 def test_real_witnesses_are_well_formed_and_deterministic(name: str, model: str) -> None:
     row = row_of(name, model)
-    dot = witness_dot(row)
+    dot = witness_dot(row, show_init=True, show_rmw_fr=True)
     check_well_formed(dot)
-    assert {e for e in edges(dot) if e[2] != "po"} == expected_comm(row["witness"])
-    assert witness_dot(copy.deepcopy(row)) == dot == witness_dot(row_of(name, model))
+    assert {e for e in edges(dot) if e[2] not in ("po", "rmw")} == expected_comm(row["witness"])
+    assert witness_dot(copy.deepcopy(row), show_init=True, show_rmw_fr=True) == dot == witness_dot(
+        row_of(name, model), show_init=True, show_rmw_fr=True)
 
 
 def test_columns_follow_thread_order() -> None:
@@ -110,13 +111,13 @@ def test_columns_follow_thread_order() -> None:
 
 def test_fence_label_and_reads_from_init_absent_from_co() -> None:
     row = row_of("AArch64-MP+dmb.sy+ctrl", "armv8")
-    assert '"b: F[dmb.sy]\\nline 16"' in witness_dot(row)
-    full = edges(witness_dot(row))
+    assert '"b: DMB SY\\nF[dmb.sy] · line 16"' in witness_dot(row, show_init=True)
+    full = edges(witness_dot(row, show_init=True))
     # The same execution with the initial writes left out of co: same rf, co and fr.
     stripped = copy.deepcopy(row)
     inits = {e["id"] for e in stripped["witness"]["events"] if e["thread"] < 0}
     stripped["witness"]["co"] = {k: [x for x in v if x not in inits] for k, v in stripped["witness"]["co"].items()}
-    assert edges(witness_dot(stripped)) == full
+    assert edges(witness_dot(stripped, show_init=True)) == full
 
 
 def test_read_without_any_initial_write_event_gets_an_init_node() -> None:
@@ -127,7 +128,7 @@ def test_read_without_any_initial_write_event_gets_an_init_node() -> None:
                     {"id": 4, "thread": 1, "kind": "W", "loc": "x", "value": "1", "tags": [],
                      "class": "W.once", "line": 9}],
                     "rf": [], "co": {"x": [4]}, "final": {"0:r0": "0"}}}
-    dot = witness_dot(row)
+    dot = witness_dot(row, show_init=True)
     check_well_formed(dot)
     got = edges(dot)
     init = next(a for a, b, rel in got if rel == "rf")
@@ -140,11 +141,11 @@ def test_quotes_and_backslashes_in_labels_are_escaped() -> None:
     row["test"] = 'S"B\\'
     row["condition"] = 'exists (0:EAX=0 /\\ "1":EAX=0) \\'
     row["witness"]["events"][2]["loc"] = 'x"\\'
-    dot = witness_dot(row)
+    dot = witness_dot(row, show_init=True)
     check_well_formed(dot)
     assert dot.startswith('digraph "S\\"B\\\\" {')
     assert '"Test S\\"B\\\\ under x86-tso: exists (0:EAX=0 /\\\\ \\"1\\":EAX=0) \\\\ (Sometimes)"' in dot
-    assert '"a: W[plain]x\\"\\\\=1\\nline 9"' in dot
+    assert '"a: MOV [x],$1\\nW[plain] x\\"\\\\=1 · line 9"' in dot
 
 
 def test_write_dot_without_graphviz_writes_only_the_dot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -201,3 +202,18 @@ def test_row_without_witness_gives_a_note_and_writes_nothing(tmp_path: Path) -> 
     notes = write_dot(row, tmp_path / "never.dot")
     assert len(notes) == 1 and "no witness to draw" in notes[0]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_by_default_init_writes_and_an_rmws_own_fr_are_left_out_and_rmw_is_drawn() -> None:
+    row = row_of("AArch64-SB+swps", "armv8")
+    w = row["witness"]
+    dot = witness_dot(row)
+    inits = {f"e{e['id']}" for e in w["events"] if e["thread"] < 0}
+    got = edges(dot)
+    assert not any(a in inits or b in inits for a, b, _ in got) and "init " not in dot
+    rmw = {(f"e{a}", f"e{b}") for a, b in w["rmw"]}
+    assert rmw and {(a, b) for a, b, rel in got if rel == "rmw"} == rmw
+    assert not any((a, b) in rmw for a, b, rel in got if rel == "fr")
+    assert "color=purple" in dot
+    # events are named by the instruction as written
+    assert re.search(r'label="\w: SWP ', dot), dot

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from verifier.batch.discover import discover
 from verifier.cli.main import main
 from verifier.frontends import parse_file
 from verifier.frontends.yaml_format import read_yaml
 from verifier.program.ast import Load, Store
+from verifier.runner.discover import discover
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "litmus" / "examples"

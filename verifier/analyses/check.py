@@ -52,6 +52,7 @@ class WitnessEvent:
     tags: tuple[str, ...]
     cls: str
     line: int | None
+    source: str = ""  # the instruction as written: how the witness names the event
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Witness:
     rf: tuple[tuple[int, int], ...]
     co: tuple[tuple[str, tuple[int, ...]], ...]
     final: tuple[tuple[str, str], ...]
+    rmw: tuple[tuple[int, int], ...] = ()  # each RMW's read and write (both happened)
 
 
 @dataclass(frozen=True)
@@ -460,7 +462,8 @@ def extract_witness(ex: Execution, m: z3.ModelRef) -> Witness:
         if e.kind in ("R", "W"):
             value = format_value(ex, integer(ex.value[e.eid]))
         tags = tuple(t for t, c in e.tags if boolean(ex.bool_of(c)))
-        events.append(WitnessEvent(e.eid, e.tid, e.kind, loc, value, tags, e.cls, e.pos.line if e.pos else None))
+        events.append(WitnessEvent(e.eid, e.tid, e.kind, loc, value, tags, e.cls, e.pos.line if e.pos else None,
+                                   e.source))
     rf = tuple(sorted(p for p, var in ex.rf.items() if boolean(var)))
     co: list[tuple[str, tuple[int, ...]]] = []
     for name in graph.locations:
@@ -475,4 +478,6 @@ def extract_witness(ex: Execution, m: z3.ModelRef) -> Witness:
     final = regs + tuple(
         (str(MemObs(n)), format_typed(ex, test, MemObs(n), integer(t))) for n, t in ex.final_mem.items()
     )
-    return Witness(tuple(events), rf, tuple(co), final)
+    happened = {ev.eid for ev in events}
+    rmw = tuple(sorted((r, w) for r, w in graph.rmw if r in happened and w in happened))
+    return Witness(tuple(events), rf, tuple(co), final, rmw)

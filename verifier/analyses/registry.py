@@ -11,7 +11,7 @@ import yaml
 
 from verifier.analyses.kernel_macros import def_mapping
 from verifier.cat.bell import annotation_sets
-from verifier.cat.herd_files import load_cfg
+from verifier.cat.herd_files import HerdConfig, load_cfg
 from verifier.cat.parser import load_model
 from verifier.cat.scope import EXECUTION_NAMES
 from verifier.cat.syntax import CatModel
@@ -211,7 +211,16 @@ def _herd_config(path: Path, target: str | None = None, *, name: str | None = No
     """A model as herd7's `-conf FILE.cfg` makes it: bell file, then cat file (variants
     applied), with C primitives compiled by the .cfg's macro file."""
     cfg = load_cfg(path, library())
-    search = library()
+    return herd_model(cfg, target, name=name or path.stem, kernel_result=kernel_result)
+
+
+def herd_model(cfg: HerdConfig, target: str | None = None, *, name: str, kernel_result: str = "exact",
+               search: tuple[Path, ...] = ()) -> ModelSpec:
+    """A model from herd7's parts (a .cfg's, or `verifier-herd7`'s -model/-bell/-macros):
+    bell file, then cat file (variants applied), C primitives compiled by the macro file;
+    `include`s are looked for in `search` (herd7's -I) before our library."""
+    path = cfg.path
+    search = (*search, *library())
     parts = [load_model(f, search, cfg.variants) for f in (cfg.bell, cfg.model) if f is not None]
     cat = CatModel(parts[-1].title, tuple(s for m in parts for s in m.stmts), parts[-1].path)
     bell_sets = annotation_sets(parts) | _HERD_C_SETS
@@ -228,7 +237,7 @@ def _herd_config(path: Path, target: str | None = None, *, name: str | None = No
         if own:
             raise UsageError(f"--target does not apply to {path.name}: its macro file compiles C tests")
         compile_ = (("C", f"kernel-c.tbl:{target}"),) + _DEFAULT_COMPILE[1:]
-    spec = ModelSpec(name or path.stem, cat, _prelude(), compile_, kernel_result, own=own, bell_sets=bell_sets)
+    spec = ModelSpec(name, cat, _prelude(), compile_, kernel_result, own=own, bell_sets=bell_sets)
     spec.program  # noqa: B018 -- compiled now: its errors are the model's
     return spec
 

@@ -19,14 +19,14 @@ from pathlib import Path
 from typing import IO
 
 from verifier.analyses.registry import AUTO, DIALECT_MODELS, ModelSpec, dialect_model, resolve_model
-from verifier.batch.discover import Discovered, discover
-from verifier.batch.run import Key, default_workers, execute, key_of, plan, read_rows
 from verifier.cli.options import megabytes, seconds
 from verifier.errors import InputError, UsageError
 from verifier.reports.dot import picture_stem, write_dot
 from verifier.reports.herd import herd_block
 from verifier.reports.junit import junit_xml
 from verifier.reports.rows import OUTCOMES, Row, problem_row
+from verifier.runner.discover import Discovered, discover
+from verifier.runner.run import Key, default_workers, execute, key_of, plan, read_rows
 
 EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT, EXIT_UNKNOWN = 0, 1, 2, 3
 
@@ -47,7 +47,12 @@ def add_parser(sub: argparse._SubParsersAction, model_help: str) -> None:  # typ
     b.add_argument("--junit", metavar="FILE", help="write JUnit XML to FILE at the end")
     b.add_argument("--resume", metavar="FILE",
                    help="skip the (file, model) pairs FILE already holds (default --json FILE: append to it)")
-    b.add_argument("--herd", action="store_true", help="print herd7's output format on stdout (implies --states)")
+    b.add_argument("--herd", action="store_true", help="print herd7's output format on stdout (implies --states); "
+                   "with several models each block is preceded by a line 'Model NAME'")
+    b.add_argument("--herd-out", nargs="?", const="", default=None, metavar="DIR",
+                   help="write herd7's output of each test to T.litmus.out beside it, as the kernel's "
+                        "checkalllitmus.sh does, or under DIR (DIR/path/T.litmus.out); with several models "
+                        "T.litmus.MODEL.out (implies --states)")
     b.add_argument("--states", action="store_true", help="enumerate every reachable final state")
     b.add_argument("--dot-dir", metavar="DIR", help="write a Graphviz picture of each witness into DIR")
     b.add_argument("-q", "--quiet", action="store_true", help="no per-test progress, only the summary")
@@ -161,7 +166,9 @@ def _run(args: argparse.Namespace) -> int:
     timeout = args.timeout or None
     memory = args.memory or None
     done = {key_of(r) for r in resumed}
-    tasks = plan(found.files, models, target=args.target, states=args.states or args.herd,
+    several = len(models) > 1 and args.model != AUTO  # auto checks each test under one model
+    herd_files = _HerdFiles(args.herd_out, several=several) if args.herd_out is not None else None
+    tasks = plan(found.files, models, target=args.target, states=args.states or args.herd or herd_files is not None,
                  timeout=timeout, memory_mb=memory, done=done, unroll=args.unroll, auto=args.model == AUTO)
     first = unlisted_rows(found, models, done)
     workers = args.jobs or default_workers()
@@ -179,8 +186,13 @@ def _run(args: argparse.Namespace) -> int:
             if json_out is not None:
                 json_out.write(row)
             if args.herd:
-                sys.stdout.write(herd_block(row))
+                block = herd_block(row)
+                if block and several:
+                    block = f"Model {row.get('model')}\n" + block
+                sys.stdout.write(block)
                 sys.stdout.flush()
+            if herd_files is not None:
+                herd_files.write(row)
             if pictures is not None:
                 pictures.add(row)
             rows.append(row)
@@ -215,6 +227,35 @@ def exit_status(rows: Sequence[Row]) -> int:
     if counts["unknown"] or counts["unsupported"]:
         return EXIT_UNKNOWN
     return EXIT_OK
+
+
+class _HerdFiles:
+    """`--herd-out`: herd7's block of each (test, model) in its own file, where the kernel's
+    scripts look for it: `T.litmus.out` beside the test, or under a folder (their
+    LKMM_DESTDIR); `T.litmus.MODEL.out` when several models are checked."""
+
+    def __init__(self, folder: str, *, several: bool) -> None:
+        self.folder = Path(folder) if folder else None
+        self.several = several
+
+    def path(self, row: Row) -> Path:
+        test = Path(str(row["file"]))
+        name = f"{test.name}.{row.get('model')}.out" if self.several else f"{test.name}.out"
+        if self.folder is None:
+            return test.with_name(name)
+        relative = test.parent if not test.is_absolute() else Path(*test.parent.parts[1:])
+        return self.folder / relative / name
+
+    def write(self, row: Row) -> None:
+        block = herd_block(row)
+        if not block:
+            return
+        target = self.path(row)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(block)
+        except OSError as e:
+            raise UsageError(f"cannot write {target} (--herd-out): {e.strerror}") from None
 
 
 # --------------------------------------------------------------------------- progress

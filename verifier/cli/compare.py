@@ -12,12 +12,12 @@ import json
 import sys
 from typing import Any
 
-from verifier.batch.discover import discover
-from verifier.batch.run import default_workers, execute, plan
 from verifier.cli.batch import EXIT_BAD_INPUT, exit_status, models_of, unlisted_rows
 from verifier.cli.options import seconds
 from verifier.errors import UsageError
 from verifier.reports.rows import Row
+from verifier.runner.discover import discover
+from verifier.runner.run import default_workers, execute, plan
 
 MARKS = {"pass": "", "forgiven": " ~", "fail": " !", "unjudged": " ?"}
 LEGEND = ("no mark: as expected   ~: forgiven (LKMM's Sometimes, stronger here)   !: mismatch   "

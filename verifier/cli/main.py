@@ -12,15 +12,16 @@ from pathlib import Path
 import z3
 
 from verifier.analyses.check import check
+from verifier.analyses.proof import prove
 from verifier.analyses.registry import AUTO, model_names
-from verifier.batch.memory import memory_cap
 from verifier.cli import batch, compare, fences
 from verifier.cli.options import megabytes, seconds
 from verifier.errors import InputError, UsageError
 from verifier.frontends import parse_file
 from verifier.reports.dot import picture_stem, write_dot
-from verifier.reports.rows import Row, problem_row, verdict_json
+from verifier.reports.rows import Row, problem_row, proof_json, verdict_json
 from verifier.reports.text import row_text
+from verifier.runner.memory import memory_cap
 
 EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT, EXIT_UNKNOWN = 0, 1, 2, 3
 
@@ -47,6 +48,11 @@ def _parser() -> argparse.ArgumentParser:
                         "(a column of encodings/kernel-c.tbl: C, x86-64 or arm64)")
     c.add_argument("--states", action="store_true", help="list every reachable final state")
     c.add_argument("--json", action="store_true", help="one JSON object per (file, model) on stdout")
+    c.add_argument("--no-proof", action="store_true",
+                   help="for a Never, skip working out which axioms it rests on (done by default: a few "
+                        "solver calls, each exact)")
+    c.add_argument("--events", action="store_true",
+                   help="witnesses also show each event as the model sees it (kind, tags, mapping class)")
     c.add_argument("--timeout", type=seconds, default=120.0, metavar="S",
                    help="seconds per (file, model); Unknown past it (default 120, as batch)")
     c.add_argument("--memory", type=megabytes, default=2048, metavar="MB",
@@ -146,6 +152,8 @@ def _main(argv: Sequence[str] | None) -> int:
                 with memory_cap(cap):
                     v = check(test, spec, want_states=args.states, timeout=args.timeout, unroll=args.unroll)
                 row = verdict_json(v)
+                if v.observation == "Never" and not args.no_proof:
+                    row["proof"] = proof_json(prove(test, spec, timeout=min(args.timeout, 60.0), unroll=args.unroll))
             except InputError as e:
                 print(str(e), file=sys.stderr)
                 bad = True
@@ -170,7 +178,7 @@ def _main(argv: Sequence[str] | None) -> int:
             if args.json:
                 print(json.dumps(row), flush=True)
             else:
-                print(row_text(row, args.states), flush=True)
+                print(row_text(row, args.states, args.events), flush=True)
             if row["observation"] == "Unknown":
                 unknown = True
             elif not passed(row):

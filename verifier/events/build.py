@@ -86,6 +86,7 @@ class _Acc:
     unordered: list[tuple[int, int]] = field(default_factory=list)
     last_access: int | None = None
     cut: bool = False
+    source: str = ""  # the text of the instruction being compiled (its events carry it)
 
     def depend(self, kind: str, d: Deps, eid: int) -> None:
         self.deps[kind].extend((src, eid, cond) for src, cond in d.items() if src != eid)
@@ -255,6 +256,7 @@ def _run_block(tid: int, body: tuple[Instr, ...], st: _State, mapping: Mapping, 
 
 
 def _step(tid: int, instr: Instr, st: _State, mapping: Mapping, acc: _Acc) -> _State:
+    acc.source = getattr(instr, "source", "")
     if isinstance(instr, Assign):
         env = dict(st.env)
         env[instr.dst] = _eval(instr.value, st.env, None)
@@ -349,7 +351,7 @@ def _emit(
             if stored is not None and size is not None:
                 stored = binop("&", stored, SConst((1 << size) - 1))
             ev = Event(eid, tid, "W", tags, guard, a, stored, pos, cls, size)
-        acc.events.append(ev)
+        acc.events.append(replace(ev, source=acc.source) if acc.source else ev)
         if item.kind != "F":
             if paired and acc.last_access is not None:
                 acc.unordered.append((acc.last_access, eid))

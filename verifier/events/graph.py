@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from verifier.errors import Pos
 from verifier.events.sym import Sym
@@ -34,6 +34,9 @@ class Event:
     cls: str
     # The access's size in bits (assembly dialects); None: whole integers (kernel C, init).
     size: int | None = None
+    # The instruction as written (`atomic_add_return(1024, pincount)`, `LDAR W0,[X1]`): how
+    # witnesses name the event.  Provenance, not meaning.
+    source: str = field(default="", compare=False)
 
     @property
     def is_init(self) -> bool:

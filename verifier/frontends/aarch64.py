@@ -14,6 +14,7 @@ error naming it, never an approximation.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Final, Literal
 
 from verifier.errors import InputError, Pos, Unsupported, unsupported
@@ -126,7 +127,11 @@ class _TableParser(ProgramTable[Item]):
             ts.next()
             items.append(Lbl(t.text, self.pos(t)))
         if not self.at_cell_end():
-            items.append(self.instruction())
+            first = ts.i
+            ins = self.instruction()
+            last = ts.toks[ts.i - 1]
+            written = ts.text[ts.toks[first].offset:last.offset + len(last.text)]
+            items.append(replace(ins, text=" ".join(written.split())))
         return items
 
     def instruction(self) -> Ins:

@@ -55,6 +55,7 @@ from verifier.program.ast import (
     Store,
     StoreEx,
     UnOp,
+    with_source,
 )
 
 FLAGS: Final = Flags(Reg("%N"), Reg("%Z"), Reg("%C"), Reg("%V"))
@@ -130,6 +131,7 @@ class Ins:
     written: str
     operands: tuple[Operand, ...]
     pos: Pos
+    text: str = ""  # the whole instruction as written (witnesses name events by it)
 
 
 @dataclass(frozen=True)
@@ -252,7 +254,9 @@ class _Lowering:
             if isinstance(item, Lbl):
                 self.out.append(Label(item.name, item.pos))
             else:
+                start = len(self.out)
                 self.instruction(item)
+                self.out[start:] = [with_source(i, item.text) for i in self.out[start:]]
         return tuple(self.out)
 
     def check_labels(self) -> None:

@@ -8,6 +8,7 @@ C identifier can have); `r = READ_ONCE(*x);` then renames that temporary to `r`.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -30,6 +31,7 @@ from verifier.program.ast import (
     Store,
     UnOp,
     Written,
+    with_source,
 )
 from verifier.program.primitives import Access, Primitive, apply_tail, operand, primitives, rmw_values
 
@@ -161,6 +163,10 @@ class ThreadParser:
             return
         last = self.cur.toks[self.cur.i - 1]
         semi = self.cur.pos(last) if last.text == ";" else None
+        # a plain access (`r0 = *x;`) is named by its statement; a call has its own text
+        end = last.offset if last.text == ";" else last.offset + len(last.text)
+        text = " ".join(self.cur.text[first.offset:end].split())
+        self.out[start:] = [with_source(i, text) for i in self.out[start:]]
         # an argument of another call has no `;` of its own
         self.out[start:] = [_written(i, end=None if _nested(i) else semi) for i in self.out[start:]]
 
@@ -420,6 +426,11 @@ class ThreadParser:
             raise unsupported(cur.error(t, f"unsupported primitive '{name}' (a spin-wait, which herd7's "
                                            f"kernel model does not define either: write the load that "
                                            f"ends the spin, r = {kind}, and a filter on its value)"))
+        near = difflib.get_close_matches(name, list(table), n=3, cutoff=0.8) if prim is None else []
+        if near and not THREAD.fullmatch(name):
+            # a misspelling is bad input (exit 2, in batch an error), not a construct we lack
+            names = " or ".join(f"'{c}'" for c in near)
+            raise cur.error(t, f"unknown primitive '{name}' (did you mean {names}?)")
         if prim is None:
             what = "thread header" if THREAD.fullmatch(name) else "primitive"
             raise unsupported(cur.error(t, f"unsupported {what} '{name}'"))
@@ -454,7 +465,9 @@ class ThreadParser:
         start = len(self.out)
         self.out[begin:start] = [_written(i, nested=True) for i in self.out[begin:start]]
         value = self.emit(prim, args, t, want)
-        self.out[start:] = [_written(i, first_arg=first_arg) for i in self.out[start:]]
+        close = cur.toks[cur.i - 1]
+        text = " ".join(cur.text[t.offset:close.offset + len(close.text)].split())
+        self.out[start:] = [with_source(_written(i, first_arg=first_arg), text) for i in self.out[start:]]
         return value
 
     def register_ref(self, name: str) -> Reg:

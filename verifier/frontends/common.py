@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from verifier.errors import InputError, Pos
 
@@ -242,4 +243,15 @@ def header(text: str, path: str) -> tuple[str, str, int]:
     m = re.compile(r"\s*(\S+)[ \t]+(\S[^\n]*?)[ \t]*(?:\n|$)").match(text)
     if not m:
         raise InputError(Pos(path, 1, 1), "expected a header line 'ARCH NAME' (e.g. 'C MP+poonceonces')")
-    return m.group(1), m.group(2), m.end()
+    return m.group(1), test_name(m.group(2), path), m.end()
+
+
+def test_name(written: str, path: str) -> str:
+    """herd7's name of a test from its header (lib/splitter.mll): the first word, without a
+    `.litmus` suffix; `--` stands for the file's own name.  (A `(texname)` or a doc string
+    may follow the name; they are not part of it.)"""
+    word = written.split()[0] if written.split() else written
+    word = re.split(r"[(\"]", word)[0] or word
+    if word == "--":
+        return Path(path).stem
+    return word.removesuffix(".litmus") or word

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Final
 
@@ -155,7 +156,11 @@ class _TableParser(ProgramTable[Item]):
             ts.next()
             items.append(Lbl(t.text, self.pos(t)))
         if not self.at_cell_end():
-            items.append(self.instruction())
+            first = ts.i
+            ins = self.instruction()
+            last = ts.toks[ts.i - 1]
+            written = ts.text[ts.toks[first].offset:last.offset + len(last.text)]
+            items.append(replace(ins, text=" ".join(written.split())))
         return items
 
     def instruction(self) -> Ins:

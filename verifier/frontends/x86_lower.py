@@ -50,6 +50,7 @@ from verifier.program.ast import (
     Rmw,
     Store,
     UnOp,
+    with_source,
 )
 
 FLAGS: Final = Flags(Reg("%SF"), Reg("%ZF"), Reg("%CF"), Reg("%OF"))
@@ -103,6 +104,7 @@ class Ins:
     target: str | None
     pos: Pos
     size: int | None = None
+    text: str = ""  # the whole instruction as written (witnesses name events by it)
 
 
 @dataclass(frozen=True)
@@ -197,7 +199,9 @@ class _Lowering:
             if isinstance(item, Lbl):
                 self.out.append(Label(item.name, item.pos))
             else:
+                start = len(self.out)
                 self.instruction(item)
+                self.out[start:] = [with_source(i, item.text) for i in self.out[start:]]
         if self.end is not None:
             self.out.append(Label(END, self.end))
         return tuple(self.out)

@@ -18,7 +18,7 @@ decided later by a mapping table in `encodings/` (kernel C compiled to x86-64, o
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from verifier.errors import Pos
@@ -135,6 +135,7 @@ class Load:
     # like a name: two instructions of one class compare equal whatever primitive wrote them.
     prim: str = field(default="", compare=False)
     written: Written | None = field(default=None, compare=False)
+    source: str = field(default="", compare=False)  # the text as written, for witnesses
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,7 @@ class Store:
     # like a name: two instructions of one class compare equal whatever primitive wrote them.
     prim: str = field(default="", compare=False)
     written: Written | None = field(default=None, compare=False)
+    source: str = field(default="", compare=False)  # the text as written, for witnesses
 
 
 @dataclass(frozen=True)
@@ -183,6 +185,7 @@ class Fence:
     # like a name: two instructions of one class compare equal whatever primitive wrote them.
     prim: str = field(default="", compare=False)
     written: Written | None = field(default=None, compare=False)
+    source: str = field(default="", compare=False)  # the text as written, for witnesses
 
 
 @dataclass(frozen=True)
@@ -215,6 +218,7 @@ class Rmw:
     # like a name: two instructions of one class compare equal whatever primitive wrote them.
     prim: str = field(default="", compare=False)
     written: Written | None = field(default=None, compare=False)
+    source: str = field(default="", compare=False)  # the text as written, for witnesses
 
 
 @dataclass(frozen=True)
@@ -447,3 +451,11 @@ def observed_of(test: Litmus) -> tuple[Observable, ...]:
         if o not in out:
             out.append(o)
     return tuple(out)
+
+
+def with_source(i: Instr, text: str) -> Instr:
+    """`i` with the text it was written as, if it is an access or a fence that has none yet
+    (a front end marks what it parsed; an inner call marked first keeps its own text)."""
+    if isinstance(i, (Load, Store, Rmw, Fence)) and not i.source and text:
+        return replace(i, source=text)
+    return i

@@ -17,6 +17,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ Event = Mapping[str, Any]
 Edge = tuple[str, str, str]  # (source node, target node, relation)
 
 _STYLE = {
+    "rmw": 'color=purple, fontcolor=purple, style=bold',
     "rf": 'color=red, fontcolor=red',
     "co": 'color=blue, fontcolor=blue',
     "fr": 'color=orange, fontcolor=orange',
@@ -52,14 +54,17 @@ def _node(ev: Event) -> str:
 
 
 def _event_label(name: str, ev: Event) -> str:
-    """`a: W[once]x=1` (annotation from the event's class, then any extra tags), then its line."""
+    """`a: atomic_add_return(1024, pincount)` (the instruction as written), then what the
+    event is (`R[once] pincount=0`, annotation from its class, then any extra tags) and its line."""
     cls = str(ev["class"])
     notes = [cls.split(".", 1)[1]] if "." in cls else []
     notes += [t for t in ev["tags"] if t.lower() not in (n.lower() for n in notes)]
     body = ev["kind"] + (f"[{','.join(notes)}]" if notes else "")
     if ev["kind"] != "F":
-        body += f"{ev['loc']}={ev['value']}"
-    return f"{name}: {body}" + (f"\nline {ev['line']}" if ev["line"] is not None else "")
+        body += f" {ev['loc']}={ev['value']}"
+    line = f" · line {ev['line']}" if ev["line"] is not None else ""
+    source = ev.get("source")
+    return f"{name}: {source}\n{body}{line}" if source else f"{name}: {body}{line}"
 
 
 def _comm_edges(w: Mapping[str, Any], init_node: dict[str, str]) -> list[Edge]:
@@ -100,8 +105,34 @@ def _comm_edges(w: Mapping[str, Any], init_node: dict[str, str]) -> list[Edge]:
     return edges
 
 
-def witness_dot(row: Row) -> str:
-    """The row's witness as a Graphviz digraph (threads as columns; po, rf, co, fr edges)."""
+@dataclass(frozen=True)
+class Node:
+    """A box at (x, y) inches (y grows upwards, as Graphviz's pos), with its label's lines."""
+
+    name: str
+    label: str
+    x: float
+    y: float
+    small: bool = False
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A witness laid out as herd7's columns: nodes pinned, edges (source, target, relation)
+    with relation one of po, rf, co, fr, rmw; `columns` the thread frames (tid, x, top, bottom)."""
+
+    title: str
+    nodes: tuple[Node, ...]
+    edges: tuple[Edge, ...]
+    columns: tuple[tuple[int, float, float, float], ...]
+    dx: float
+
+
+def layout(row: Row, *, show_init: bool = False, show_rmw_fr: bool = False) -> Picture:
+    """The row's witness as a picture.  Initial writes are left out unless `show_init` (a read
+    of an initial value says so in its label: `x=0`, and its fr edges still start at it), and so
+    is an RMW's fr edge from its own read to its own write (always there; it says nothing)
+    unless `show_rmw_fr`.  rmw edges join an RMW's read and write."""
     w: Mapping[str, Any] = row["witness"]
     title = f"Test {row['test']} under {row['model']}: {row['condition']} ({row['observation']})"
     threads: dict[int, list[Event]] = {}
@@ -110,33 +141,58 @@ def witness_dot(row: Row) -> str:
         (init_events if ev["thread"] < 0 else threads.setdefault(ev["thread"], [])).append(ev)
     init_node = {str(e["loc"]): _node(e) for e in init_events}
     edges = _comm_edges(w, init_node)
+    rmw = {(f"e{a}", f"e{b}") for a, b in w.get("rmw", [])}
+    init_names = set(init_node.values())
+    if not show_init:
+        edges = [(a, b, r) for a, b, r in edges if a not in init_names]
+    if not show_rmw_fr:
+        edges = [(a, b, r) for a, b, r in edges if not (r == "fr" and (a, b) in rmw)]
     init_label = {_node(e): f"init {e['loc']}={e['value']}" for e in init_events}
     names = iter(_letter(i) for i in range(len(w["events"])))
     labels = {_node(e): _event_label(next(names), e) for t in sorted(threads) for e in threads[t]}
     widest = max((len(ln) for lb in labels.values() for ln in lb.split("\n")), default=0)
     dx = max(2.0, 0.085 * widest + 0.7)  # column spacing, inches
+    nodes: list[Node] = []
+    if show_init:
+        nodes += [Node(init_node[loc], init_label.get(init_node[loc], "init " + loc), i * dx, 1.40, small=True)
+                  for i, loc in enumerate(sorted(init_node))]
+    columns = []
+    po: list[Edge] = []
+    for col, tid in enumerate(sorted(threads)):
+        evs, x = threads[tid], col * dx
+        nodes += [Node(_node(e), labels[_node(e)], x, float(-i)) for i, e in enumerate(evs)]
+        columns.append((tid, x, 0.55, 0.45 - len(evs)))
+        po += [(_node(a), _node(b), "rmw" if (_node(a), _node(b)) in rmw else "po")
+               for a, b in zip(evs, evs[1:], strict=False)]
+    return Picture(title, tuple(nodes), tuple(po + edges), tuple(columns), dx)
+
+
+def witness_dot(row: Row, *, show_init: bool = False, show_rmw_fr: bool = False) -> str:
+    """The row's witness as a Graphviz digraph (threads as columns; po, rmw, rf, co, fr)."""
+    pic = layout(row, show_init=show_init, show_rmw_fr=show_rmw_fr)
     out = [
         f"digraph {quote(str(row['test']))} {{",
-        f"  graph [label={quote(title)}, labelloc=t, fontsize=14, layout=neato, splines=true];",
+        f"  graph [label={quote(pic.title)}, labelloc=t, fontsize=14, layout=neato, splines=true];",
         "  node [shape=box, fontname=Helvetica, fontsize=11];",
         "  edge [fontname=Helvetica, fontsize=10];",
     ]
-    for i, loc in enumerate(sorted(init_node)):
-        n = init_node[loc]
-        out.append(f"  {n} [label={quote(init_label.get(n, 'init ' + loc))}, fontsize=9, height=0.25, "
-                   f'pos="{i * dx:.2f},1.40!"];')
-    for col, tid in enumerate(sorted(threads)):
-        evs, x = threads[tid], col * dx
+    for n in pic.nodes:
+        if n.small:
+            out.append(f'  {n.name} [label={quote(n.label)}, fontsize=9, height=0.25, pos="{n.x:.2f},{n.y:.2f}!"];')
+    by_tid = {tid: [n for n in pic.nodes if not n.small and abs(n.x - x) < 1e-9] for tid, x, _, _ in pic.columns}
+    for tid, x, top, bottom in pic.columns:
         out += [f"  subgraph cluster_P{tid} {{", f'    label="P{tid}";', "    color=gray;",
                 # Invisible spacers keep the label clear of the first event and the frame inside the picture.
-                f'    P{tid}_top [label="", style=invis, width=0.1, height=0.25, pos="{x:.2f},0.55!"];']
-        out += [f'    {_node(e)} [label={quote(labels[_node(e)])}, pos="{x:.2f},{-i:.2f}!"];'
-                for i, e in enumerate(evs)]
-        out.append(f'    P{tid}_end [label="", style=invis, width=0.1, height=0.1, pos="{x:.2f},{0.45 - len(evs):.2f}!"];')
-        out += [f'    {_node(a)} -> {_node(b)} [label="po"];' for a, b in zip(evs, evs[1:], strict=False)]
+                f'    P{tid}_top [label="", style=invis, width=0.1, height=0.25, pos="{x:.2f},{top:.2f}!"];']
+        out += [f'    {n.name} [label={quote(n.label)}, pos="{n.x:.2f},{n.y:.2f}!"];' for n in by_tid[tid]]
+        out.append(f'    P{tid}_end [label="", style=invis, width=0.1, height=0.1, pos="{x:.2f},{bottom:.2f}!"];')
+        names = {n.name for n in by_tid[tid]}
+        out += [f'    {a} -> {b} [label="{rel}"{", " + _STYLE[rel] if rel in _STYLE else ""}];'
+                for a, b, rel in pic.edges if rel in ("po", "rmw") and a in names]
         out.append("  }")
-    for a, b, rel in edges:
-        out.append(f'  {a} -> {b} [label="{rel}", {_STYLE[rel]}];')
+    for a, b, rel in pic.edges:
+        if rel not in ("po", "rmw"):
+            out.append(f'  {a} -> {b} [label="{rel}", {_STYLE[rel]}];')
     out.append("}")
     return "\n".join(out) + "\n"
 

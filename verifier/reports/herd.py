@@ -15,7 +15,11 @@ The block follows herd7's printer (herd/top_herd.ml), line for line:
     Observation SB Sometimes 1 3
     Time SB 0.01
 
-followed by one empty line.  Where we differ from herd, and why:
+followed by one empty line (states in herd7's order: reports/state_order.py).  Where we
+differ from herd, and why (docs/herd7-dropin.md):
+
+- no `Hash=` line: herd7's digest is of its own pretty-printing of the parsed test, which we
+  do not reproduce; no script judges by it, and a wrong hash would be worse than none.
 
 - herd's Positive/Negative count *executions*; ours count *final states* (the row's
   "positive"/"negative").  Enumerating executions is herd's artefact; the set of final states
@@ -85,7 +89,7 @@ def herd_block(row: Row) -> str:
     name = row.get("test") or row["file"]
     condition = str(row["condition"])
     kind = condition_kind(condition)
-    states = row.get("states") or []
+    states = row.get("states") or []  # in herd7's order already (reports/state_order.py)
     pos, neg = counts(row)
     # herd's Witnesses line counts what satisfies the *test's* claim: for ~exists that is the
     # proposition's negation, so the two swap; the Observation line never swaps.

@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any, Literal, get_args
 
 from verifier.analyses.check import Verdict, Witness
+from verifier.analyses.proof import Proof
+from verifier.reports.state_order import herd_states
 
 Row = dict[str, Any]
 
@@ -23,12 +25,27 @@ def witness_json(w: Witness) -> dict[str, Any]:
     return {
         "events": [
             {"id": e.eid, "thread": e.tid, "kind": e.kind, "loc": e.loc, "value": e.value,
-             "tags": list(e.tags), "class": e.cls, "line": e.line}
+             "tags": list(e.tags), "class": e.cls, "line": e.line, "source": e.source}
             for e in w.events
         ],
         "rf": [list(p) for p in w.rf],
         "co": {loc: list(order) for loc, order in w.co},
+        "rmw": [list(p) for p in w.rmw],
         "final": dict(w.final),
+    }
+
+
+def proof_json(pr: Proof) -> dict[str, Any]:
+    """A proof of a Never (analyses/proof.py) as plain data for rows and reports."""
+    return {
+        "status": pr.status,
+        "axioms": list(pr.axioms),
+        "needed": list(pr.alone),
+        "smallest": None if pr.smallest is None else list(pr.smallest),
+        "violations": [{"axiom": v.axiom, "kind": v.kind, "relation": v.relation,
+                        "steps": [[s.src, s.label, s.dst] for s in v.steps]} for v in pr.violations],
+        "witness": None if pr.witness is None else witness_json(pr.witness),
+        "seconds": round(pr.seconds, 4),
     }
 
 
@@ -55,7 +72,7 @@ def verdict_json(v: Verdict) -> Row:
     if v.flags_unknown:
         out["flags_unknown"] = list(v.flags_unknown)
     if v.states is not None:
-        out["states"] = [dict(s) for s in v.states]
+        out["states"] = herd_states([dict(s) for s in v.states], v.arch)
         # herd's Positive/Negative count executions; ours count final states (herd's counts
         # are an enumeration artefact; the observation is what the two agree on).
         out["positive"], out["negative"] = v.positive, v.negative

@@ -65,19 +65,23 @@ class Interpretation:
     # given a pre-fixpoint), a flag whose term is not false must be asked of an
     # interpretation with `exact_flags`.
     flags_exact: bool = True
+    # `constrain(..., exact=True)`: every recursive group iterated to its least fixpoint.
+    exact: bool = False
+    # The probes' pair terms, each a name or a constant (`Axiom.probe`), in program order.
+    probes: list[tuple[p.Axiom, dict[Any, str]]] = field(default_factory=list)
 
     def flags_need_exact(self) -> bool:
         return not self.flags_exact and any(f.raised != F for f in self.flags)
 
 
 def constrain(prog: p.RelProgram, ex: Execution, tags: frozenset[str], deadline: float | None = None,
-              *, exact_flags: bool = False) -> Interpretation:
+              *, exact_flags: bool = False, exact: bool = False) -> Interpretation:
     """Add the program's constraints to `ex.script`.  `tags`: every tag name a mapping can
     attach, so that a model may name a tag that no event of this test carries.  Past
     `deadline` a recursive definition's iteration raises `fixpoint.OutOfTime`.
     `exact_flags`: every flag's term exact, at the cost of iterating recursive groups a
     flag depends on (see `Interpretation.flags_exact`)."""
-    out = Interpretation(flags_exact=exact_flags or prog.flags_exact)
+    out = Interpretation(flags_exact=exact_flags or exact or prog.flags_exact, exact=exact)
     run = _Run(prog, ex, tags, deadline, out, exact_flags)
     for step in prog.steps:
         if isinstance(step, p.Axiom):
@@ -117,6 +121,15 @@ class _Run:
             if isinstance(v, SetV):
                 raise InputError(a.pos, "irreflexive needs a relation, not a set")
             terms = {q: t for q, t in v.terms.items() if q[0] == q[1]}
+        if a.probe:
+            # name each pair's term, so that its value can be read from the solver's model
+            named: dict[Any, str] = {}
+            for q, t in terms.items():
+                t = self.s.name_bool("probe", t) if t not in (T, F) else t
+                self.s.keep(t)
+                named[q] = t
+            self.stats.probes.append((a, named))
+            return
         if a.flag is not None:
             # herd raises a flag in the executions where its check holds (`flag ~empty r`:
             # where r is non-empty); it constrains nothing.
@@ -366,6 +379,8 @@ class _Run:
                 self.values[index[n]] = v
 
         pre = group.pre_always if self.exact_flags else group.pre_for_verdicts
+        if self.stats.exact:
+            pre = False  # every value exact (a proof reads relations' values: analyses/proof.py)
         if pre:
             values = self._pre_fixpoint(names, bodies, bind)
         else:

@@ -149,7 +149,7 @@ class _Compiler:
         if s.negated and s.kind == "acyclic" and not s.flag:
             raise InputError(s.pos, "unsupported check '~acyclic'")
         name = (s.name or s.kind) if s.flag else None
-        self.steps.append(p.Axiom(s.kind, self.expr(expr, frozenset()), s.negated, name, s.pos))
+        self.steps.append(p.Axiom(s.kind, self.expr(expr, frozenset()), s.negated, name, s.pos, label=s.name))
 
     def with_from(self, s: WithFrom) -> None:
         e = s.expr

@@ -198,6 +198,12 @@ class Axiom:
     negated: bool
     flag: str | None
     pos: Pos
+    # The check's name (`acyclic hb as happens-before`), None if it has none: how a proof
+    # names the axioms a Never rests on (analyses/proof.py).
+    label: str | None = None
+    # A probe constrains nothing: it records the relation's pair terms, so that a proof can
+    # read the relation's value in an execution (`Interpretation.probes`).
+    probe: bool = False
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from verifier.batch.memory import cap_process
+from verifier.runner.memory import cap_process
 
 P = TypeVar("P")
 

@@ -23,10 +23,10 @@ import z3
 
 from verifier.analyses.check import check
 from verifier.analyses.registry import AUTO, ModelSpec, dialect_model, resolve_model
-from verifier.batch.pool import Finished, Limits, run_pool
 from verifier.errors import InputError, Unsupported, UsageError
 from verifier.frontends import parse_file
 from verifier.reports.rows import Row, RowOutcome, problem_row, row_problem, verdict_json
+from verifier.runner.pool import Finished, Limits, run_pool
 
 Key = tuple[str, str]  # (file, model name): one row each
 
