@@ -14,7 +14,7 @@ import z3
 from verifier.analyses.check import check
 from verifier.analyses.proof import prove
 from verifier.analyses.registry import AUTO, model_names
-from verifier.cli import batch, compare, fences
+from verifier.cli import batch, compare, fences, report
 from verifier.cli.options import megabytes, seconds
 from verifier.errors import InputError, UsageError
 from verifier.frontends import parse_file
@@ -64,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_parser(sub, model_help)
     compare.add_parser(sub)
     fences.add_parsers(sub, model_help)
+    report.add_parser(sub)
     return p
 
 
@@ -114,6 +115,8 @@ def _main(argv: Sequence[str] | None) -> int:
         return fences.run_fences(args)
     if args.command == "explain":
         return fences.run_explain(args)
+    if args.command == "report":
+        return report.run(args)
     try:
         models = [spec for _, spec in batch.models_of(args.model, args.target)]
     except (UsageError, InputError) as e:
