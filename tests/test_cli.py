@@ -233,3 +233,12 @@ def test_check_has_batch_s_default_timeout() -> None:
 
     assert _parser().parse_args(["check", "T.litmus"]).timeout == 120.0
     assert _parser().parse_args(["batch", "T.litmus"]).timeout == 120.0
+
+
+def test_check_herd_prints_herds_block_naming_the_model_when_several(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    f = write(tmp_path, "SB.litmus", SB)
+    _, out, _ = run(["check", f, "--model", "x86-tso", "--herd"], capsys)
+    assert out.startswith("Test SB Allowed\nStates 4\n") and "Observation SB Sometimes" in out and "Model" not in out
+    _, out, _ = run(["check", f, "--model", "sc,x86-tso", "--herd"], capsys)
+    assert out.startswith("Model sc\nTest SB Allowed") and "\nModel x86-tso\nTest SB Allowed" in out

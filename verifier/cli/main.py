@@ -19,6 +19,7 @@ from verifier.cli.options import megabytes, seconds
 from verifier.errors import InputError, UsageError
 from verifier.frontends import parse_file
 from verifier.reports.dot import picture_stem, write_dot
+from verifier.reports.herd import herd_block
 from verifier.reports.rows import Row, problem_row, proof_json, verdict_json
 from verifier.reports.text import row_text
 from verifier.runner.memory import memory_cap
@@ -51,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--no-proof", action="store_true",
                    help="for a Never, skip working out which axioms it rests on (done by default: a few "
                         "solver calls, each exact)")
+    c.add_argument("--herd", action="store_true",
+                   help="print herd7's output for each (file, model) (implies --states; with several models "
+                        "each block is preceded by 'Model NAME'); verifier-herd7 is herd7's whole command line")
     c.add_argument("--events", action="store_true",
                    help="witnesses also show each event as the model sees it (kind, tags, mapping class)")
     c.add_argument("--timeout", type=seconds, default=120.0, metavar="S",
@@ -153,9 +157,10 @@ def _main(argv: Sequence[str] | None) -> int:
         for spec in applicable:
             try:
                 with memory_cap(cap):
-                    v = check(test, spec, want_states=args.states, timeout=args.timeout, unroll=args.unroll)
+                    v = check(test, spec, want_states=args.states or args.herd, timeout=args.timeout,
+                              unroll=args.unroll)
                 row = verdict_json(v)
-                if v.observation == "Never" and not args.no_proof:
+                if v.observation == "Never" and not args.no_proof and not args.herd:
                     row["proof"] = proof_json(prove(test, spec, timeout=min(args.timeout, 60.0), unroll=args.unroll))
             except InputError as e:
                 print(str(e), file=sys.stderr)
@@ -180,6 +185,9 @@ def _main(argv: Sequence[str] | None) -> int:
                 drawn.append(row)
             if args.json:
                 print(json.dumps(row), flush=True)
+            elif args.herd:
+                several = len(models) > 1 and args.model != AUTO
+                print((f"Model {spec.name}\n" if several else "") + herd_block(row), end="", flush=True)
             else:
                 print(row_text(row, args.states, args.events), flush=True)
             if row["observation"] == "Unknown":
