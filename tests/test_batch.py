@@ -200,7 +200,7 @@ def test_pictures_and_check_dot(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert sorted(p.name for p in (tmp_path / "pics").glob("*.dot")) == ["SB.x86-tso.dot"]
     assert main(["check", str(sb), "--model", "x86-tso", "--dot", str(tmp_path / "w.dot")]) == 1
     text = (tmp_path / "w.dot").read_text()
-    assert text.startswith("digraph") and "rf" in text and "fr" in text
+    assert text.startswith("digraph") and "po" in text and "fr" in text  # SB reads only initial values: no rf drawn
     capsys.readouterr()
     assert main(["check", str(sb), "--model", "sc", "--dot", str(tmp_path / "none.dot")]) == 0
     assert "no witness" in capsys.readouterr().err
@@ -277,3 +277,25 @@ def test_herd_out_files_where_the_kernel_scripts_look(tmp_path: Path, capsys: py
     main(["batch", str(test), "--herd", "--model", "lkmm,sc", "-q", "-j", "1"])
     out = capsys.readouterr().out
     assert "Model lkmm\nTest SB Allowed" in out and "Model sc\nTest SB Allowed" in out
+
+
+def test_history_runs_the_longest_pairs_first() -> None:
+    from verifier.runner.run import Task, longest_first
+
+    tasks = [Task(f, "sc", "sc", None, False, None, None) for f in ("a", "b", "c", "d")]
+    history = [{"file": "a", "model": "sc", "seconds": 0.1}, {"file": "c", "model": "sc", "seconds": 9.0},
+               {"file": "d", "model": "sc", "seconds": 3.0}]
+    assert [t.file for t in longest_first(tasks, history)] == ["c", "b", "d", "a"]  # b: the median, 3.0, first as given
+
+
+def test_the_summary_streams_counts_not_rows() -> None:
+    from verifier.cli.batch import summary
+    from verifier.runner.tally import LISTED_CAP, Tally
+
+    tally = Tally()
+    for i in range(LISTED_CAP + 50):
+        tally.add({"file": f"t{i}", "model": "sc", "outcome": "fail", "note": "x", "seconds": i / 100})
+    tally.add({"file": "ok", "model": "sc", "outcome": "pass", "seconds": 0.0})
+    text = summary(tally, elapsed=2.0, workers=2, resumed=0)
+    assert f"fail {LISTED_CAP + 50}" in text and "... and 50 more" in text and "pairs/s" in text
+    assert text.count("s  t") == 5 and f"t{LISTED_CAP + 49} [sc]" in text  # the slowest five

@@ -113,3 +113,37 @@ def test_workers_die_with_a_killed_parent(tmp_path) -> None:  # type: ignore[no-
     while any(alive(p) for p in workers) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not any(alive(p) for p in workers), "a worker outlived its killed parent"
+
+
+_KEPT: list[bytearray] = []
+
+
+def _grow(job: int) -> int:
+    """Keeps 30 MB per job alive in the worker: memory that only a new process gives back."""
+    _KEPT.append(bytearray(30 * 1024 * 1024))
+    for k in range(0, len(_KEPT[-1]), 4096):
+        _KEPT[-1][k] = 1  # touch the pages: resident, not only reserved
+    return os.getpid()
+
+
+def test_a_worker_past_its_memory_budget_is_replaced_and_memory_stays_flat() -> None:
+    limits = Limits(None, 0.2, None, recycle_mb=100.0)
+    ends = list(run_pool(range(12), _grow, workers=1, limits=limits))
+    pids = [e.result for e in ends]
+    assert len(set(pids)) >= 3  # replaced every few jobs
+    assert max(e.rss_mb for e in ends) < 100.0 + 2 * 30.0 + 80.0  # never far past the budget
+
+
+def test_payloads_are_drawn_lazily() -> None:
+    drawn: list[int] = []
+
+    def payloads():  # type: ignore[no-untyped-def]
+        for i in range(1000):
+            drawn.append(i)
+            yield ("ok", float(i))
+
+    gen = run_pool(payloads(), _work, workers=2, limits=Limits(None, 0.2, None))
+    next(gen)
+    assert len(drawn) < 10  # not all 1000 pulled to start
+    rest = list(gen)
+    assert len(rest) == 999 and len(drawn) == 1000

@@ -25,8 +25,10 @@ from verifier.reports.dot import picture_stem, write_dot
 from verifier.reports.herd import herd_block
 from verifier.reports.junit import junit_xml
 from verifier.reports.rows import OUTCOMES, Row, problem_row
+from verifier.runner.dask_exec import execute_dask
 from verifier.runner.discover import Discovered, discover
-from verifier.runner.run import Key, default_workers, execute, key_of, plan, read_rows
+from verifier.runner.run import Key, default_workers, execute, key_of, longest_first, plan, read_rows
+from verifier.runner.tally import LISTED, Tally
 
 EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT, EXIT_UNKNOWN = 0, 1, 2, 3
 
@@ -47,6 +49,13 @@ def add_parser(sub: argparse._SubParsersAction, model_help: str) -> None:  # typ
     b.add_argument("--junit", metavar="FILE", help="write JUnit XML to FILE at the end")
     b.add_argument("--resume", metavar="FILE",
                    help="skip the (file, model) pairs FILE already holds (default --json FILE: append to it)")
+    b.add_argument("--executor", choices=("local", "dask", "dask-local"), default="local",
+                   help="where pairs run: local worker processes (default), a Dask cluster (--scheduler), or a "
+                        "Dask LocalCluster of -j processes; the rows are the same (pip install 'verifier[dask]')")
+    b.add_argument("--scheduler", metavar="ADDRESS", help="with --executor dask: the scheduler, e.g. tcp://host:8786")
+    b.add_argument("--history", metavar="FILE",
+                   help="rows of an earlier batch (--json FILE): the pairs that took longest there run first, "
+                        "so the workers finish together")
     b.add_argument("--herd", action="store_true", help="print herd7's output format on stdout (implies --states); "
                    "with several models each block is preceded by a line 'Model NAME'")
     b.add_argument("--herd-out", nargs="?", const="", default=None, metavar="DIR",
@@ -154,6 +163,8 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(f"no litmus files at {', '.join(found.missing)}")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("-j needs at least 1")
+    if (args.executor == "dask") != (args.scheduler is not None):
+        raise UsageError("--executor dask needs --scheduler ADDRESS, and --scheduler needs --executor dask")
     json_path = args.json or args.resume
     appending = args.resume is not None and os.path.abspath(json_path) == os.path.abspath(args.resume)
     resumed = read_rows(args.resume, repair=appending) if args.resume else []
@@ -170,6 +181,8 @@ def _run(args: argparse.Namespace) -> int:
     herd_files = _HerdFiles(args.herd_out, several=several) if args.herd_out is not None else None
     tasks = plan(found.files, models, target=args.target, states=args.states or args.herd or herd_files is not None,
                  timeout=timeout, memory_mb=memory, done=done, unroll=args.unroll, auto=args.model == AUTO)
+    if args.history:
+        tasks = longest_first(tasks, read_rows(args.history, repair=False, option="--history"))
     first = unlisted_rows(found, models, done)
     workers = args.jobs or default_workers()
 
@@ -177,12 +190,21 @@ def _run(args: argparse.Namespace) -> int:
     info = sys.stderr
     summary_out = sys.stderr if args.herd else sys.stdout
     progress = Progress(len(tasks) + len(first), info, quiet=args.quiet)
-    rows = list(resumed)
+    tally = Tally()
+    for r in resumed:
+        tally.add(r)
+    # rows are kept only for --junit (written at the end); everything else streams
+    rows: list[Row] | None = list(resumed) if args.junit else None
     try:
         if json_out is not None and not appending:
             for r in resumed:  # a fresh --json file holds the whole batch
                 json_out.write(r)
-        for row in itertools.chain(first, execute(tasks, workers=workers, timeout=timeout, memory_mb=memory)):
+        if args.executor == "local":
+            rows_out = execute(tasks, workers=workers, timeout=timeout, memory_mb=memory)
+        else:
+            rows_out = execute_dask(tasks, scheduler=args.scheduler if args.executor == "dask" else None,
+                                    workers=workers, timeout=timeout, memory_mb=memory)
+        for row in itertools.chain(first, rows_out):
             if json_out is not None:
                 json_out.write(row)
             if args.herd:
@@ -195,7 +217,9 @@ def _run(args: argparse.Namespace) -> int:
                 herd_files.write(row)
             if pictures is not None:
                 pictures.add(row)
-            rows.append(row)
+            tally.add(row)
+            if rows is not None:
+                rows.append(row)
             progress.add(row)
     except KeyboardInterrupt:
         progress.close()
@@ -209,19 +233,19 @@ def _run(args: argparse.Namespace) -> int:
     if pictures is not None and pictures.notes:
         more = len(pictures.notes) - 1
         print(pictures.notes[0] + (f" (and {more} more like it)" if more else ""), file=info)
-    print(summary(rows, elapsed=elapsed, workers=workers, resumed=len(resumed)), file=summary_out, flush=True)
+    print(summary(tally, elapsed=elapsed, workers=workers, resumed=len(resumed)), file=summary_out, flush=True)
     if args.junit:
         try:
-            Path(args.junit).write_text(junit_xml(rows, seconds=elapsed))
+            Path(args.junit).write_text(junit_xml(rows or [], seconds=elapsed))
         except OSError as e:
             raise UsageError(f"cannot write {args.junit} (--junit): {e.strerror}") from None
-    return exit_status(rows)
+    return exit_status(tally)
 
 
-def exit_status(rows: Sequence[Row]) -> int:
+def exit_status(rows: Sequence[Row] | Tally) -> int:
     """0: every judged test matches; 1: a mismatch or an error row; 3: otherwise unknowns
     (or unsupported tests) remain."""
-    counts = Counter(r.get("outcome") for r in rows)
+    counts = rows.counts if isinstance(rows, Tally) else Counter(str(r.get("outcome")) for r in rows)
     if counts["fail"] or counts["error"]:
         return EXIT_FAIL
     if counts["unknown"] or counts["unsupported"]:
@@ -312,21 +336,26 @@ def row_line(row: Row) -> str:
 # --------------------------------------------------------------------------- summary
 
 
-def summary(rows: Sequence[Row], *, elapsed: float, workers: int, resumed: int) -> str:
-    counts = Counter(str(r.get("outcome")) for r in rows)
-    lines = [f"batch: {len(rows)} (file, model) pairs in {elapsed:.1f}s on {workers} worker(s)"
+def summary(tally: Tally, *, elapsed: float, workers: int, resumed: int) -> str:
+    counts = tally.counts
+    checked = tally.total - resumed
+    rate = f", {checked / elapsed:.1f} pairs/s" if elapsed > 0 and checked > 0 else ""
+    # utilisation: the time spent checking over the time the workers were there for
+    busy = f", workers busy {min(100.0, 100 * tally.checking_seconds / (elapsed * workers)):.0f}%" if (
+        elapsed > 0 and checked > 0 and not resumed) else ""
+    lines = [f"batch: {tally.total} (file, model) pairs in {elapsed:.1f}s on {workers} worker(s){rate}{busy}"
              + (f"; {resumed} from the resumed file" if resumed else "")]
     lines.append("  " + "  ".join(f"{o} {counts[o]}" for o in OUTCOMES))
-    for title, outcome in (("mismatches", "fail"), ("errors", "error"), ("unsupported", "unsupported"),
-                           ("unknown", "unknown")):
-        bad = sorted((r for r in rows if r.get("outcome") == outcome), key=key_of)
+    for title, outcome in LISTED:
+        bad = sorted(tally.listed.get(outcome, []))
         if bad:
             lines.append(f"{title}:")
-            lines.extend(f"  {r['file']} [{r['model']}]: {r.get('note')}" for r in bad)
-    timed = sorted((r for r in rows if isinstance(r.get("seconds"), (int, float))), key=lambda r: -r["seconds"])
-    if timed:
+            lines.extend(f"  {f} [{m}]: {note}" for f, m, note in bad)
+            if counts[outcome] > len(bad):
+                lines.append(f"  ... and {counts[outcome] - len(bad)} more (the --json rows have them all)")
+    if tally.slowest:
         lines.append("slowest:")
-        lines.extend(f"  {r['seconds']:8.3f}s  {r['file']} [{r['model']}]" for r in timed[:5])
+        lines.extend(f"  {s:8.3f}s  {f} [{m}]" for s, f, m in sorted(tally.slowest, reverse=True))
     return "\n".join(lines)
 
 

@@ -15,6 +15,7 @@ Workers poll for their parent so that a killed batch leaves no orphans behind.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import multiprocessing.connection as mpc
 import os
@@ -28,6 +29,8 @@ from verifier.runner.memory import cap_process
 
 P = TypeVar("P")
 
+_END = object()  # the end of the payloads
+
 # How often an idle worker checks that its parent is still there (seconds).
 _PARENT_POLL = 0.5
 
@@ -40,6 +43,8 @@ class Finished(Generic[P]):
     result: Any | None
     failure: str | None  # None, "timeout", "memory" or "died: ..."
     seconds: float
+    # The worker's resident memory after the job (MB; 0 when unknown or the worker died).
+    rss_mb: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,10 @@ class Limits:
     timeout: float | None  # wall-clock seconds per job, None: unlimited
     grace: float  # extra seconds the worker gets to answer Unknown itself before it is killed
     memory_mb: int | None  # address-space cap per worker, None: unlimited
+    # A worker whose resident memory has grown past this (MB) is retired after its job and
+    # replaced by a fresh one: Z3's context and Python's heap only grow over thousands of
+    # tests, so this is what keeps a long batch's memory flat.  None: never.
+    recycle_mb: float | None = None
 
 
 def _context() -> Any:
@@ -86,9 +95,21 @@ def _worker_main(conn: mpc.Connection, work: Callable[[Any], Any], memory_mb: in
         if payload is None:
             return
         try:
-            conn.send(("ok", work(payload)))
+            result = work(payload)
         except MemoryError:
-            conn.send(("memory", None))
+            conn.send(("memory", None, resident_mb()))
+            continue
+        conn.send(("ok", result, resident_mb()))
+
+
+def resident_mb() -> float:
+    """This process's resident set size in MB (Linux /proc; 0.0 elsewhere)."""
+    try:
+        with open("/proc/self/statm") as f:
+            pages = int(f.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
 class _Worker:
@@ -100,6 +121,15 @@ class _Worker:
         self.job: Any = None
         self.started = 0.0
 
+    def retire(self) -> None:
+        """Let an idle worker exit on its own (its memory goes back to the system)."""
+        try:
+            self.conn.send(None)
+        except OSError:
+            pass
+        self.proc.join(timeout=2.0)
+        self.stop()
+
     def stop(self) -> None:
         if self.proc.is_alive():
             self.proc.kill()
@@ -110,16 +140,25 @@ class _Worker:
 def run_pool(
     payloads: Iterable[P], work: Callable[[P], Any], *, workers: int, limits: Limits
 ) -> Iterator[Finished[P]]:
-    """Run `work(payload)` for every payload on `workers` processes; yield each as it ends."""
+    """Run `work(payload)` for every payload on `workers` processes; yield each as it ends.
+    Payloads are drawn as workers free up (a lazy iterable stays lazy: 100,000 tasks are
+    never all in memory at once)."""
     ctx = _context()
-    queue = list(payloads)
-    queue.reverse()  # pop() from the end keeps the given order
-    pool = [_Worker(ctx, work, limits.memory_mb) for _ in range(max(1, min(workers, len(queue))))]
+    source = iter(payloads)
+    # as many workers as there are first payloads, up to `workers`
+    ahead = list(itertools.islice(source, max(1, workers)))
+    queue = itertools.chain(ahead, source)
+    pool = [_Worker(ctx, work, limits.memory_mb) for _ in range(max(1, min(workers, len(ahead))))]
+    done = not ahead
     try:
         while True:
             for w in pool:
-                if w.job is None and queue:
-                    w.job, w.started = queue.pop(), time.monotonic()
+                if w.job is None and not done:
+                    job = next(queue, _END)
+                    if job is _END:
+                        done = True
+                        break
+                    w.job, w.started = job, time.monotonic()
                     w.conn.send(w.job)
             busy = [w for w in pool if w.job is not None]
             if not busy:
@@ -136,12 +175,15 @@ def run_pool(
                 job, spent = w.job, now - w.started
                 if w.conn in ready or w.conn.poll():
                     try:
-                        status, result = w.conn.recv()
+                        status, result, rss = w.conn.recv()
                     except (EOFError, OSError):
-                        status, result = "died", None
+                        status, result, rss = "died", None, 0.0
                     if status != "died":
                         w.job = None
-                        yield Finished(job, result, None if status == "ok" else status, spent)
+                        if limits.recycle_mb is not None and rss > limits.recycle_mb:
+                            w.retire()
+                            pool[i] = _Worker(ctx, work, limits.memory_mb)
+                        yield Finished(job, result, None if status == "ok" else status, spent, rss)
                         continue
                 elif w.proc.sentinel not in ready and not (
                     limits.timeout is not None and spent > limits.timeout + limits.grace

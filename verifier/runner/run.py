@@ -88,7 +88,7 @@ def run_task(task: Task) -> Row:
 # --------------------------------------------------------------------------- resume
 
 
-def read_rows(path: str, *, repair: bool) -> list[Row]:
+def read_rows(path: str, *, repair: bool, option: str = "--resume") -> list[Row]:
     """The complete rows a JSON-lines file holds.  A batch killed mid-write can leave a last
     line without its newline: it is ignored, and with `repair` cut off so appending continues
     on a clean line."""
@@ -98,7 +98,7 @@ def read_rows(path: str, *, repair: bool) -> list[Row]:
     except FileNotFoundError:
         return []
     except OSError as e:
-        raise UsageError(f"cannot read {path} (--resume): {e.strerror}") from None
+        raise UsageError(f"cannot read {path} ({option}): {e.strerror}") from None
     end = data.rfind(b"\n") + 1
     if repair and end < len(data):
         with open(path, "r+b") as f:
@@ -161,12 +161,37 @@ def _row_of(end: Finished[Task]) -> Row:
     return problem_row(t.file, t.model_name, "error", f"{end.failure}; the worker was replaced", seconds=end.seconds)
 
 
-def execute(tasks: Sequence[Task], *, workers: int, timeout: float | None, memory_mb: int | None) -> Iterator[Row]:
+# A worker is replaced once its resident memory passes this (MB): see `Limits.recycle_mb`.
+RECYCLE_MB = 400.0
+
+
+def execute(tasks: Sequence[Task], *, workers: int, timeout: float | None, memory_mb: int | None,
+            recycle_mb: float | None = RECYCLE_MB) -> Iterator[Row]:
     """The tasks' rows, each as soon as it is known."""
     grace = 0.0 if timeout is None else max(2.0, timeout / 4)
-    limits = Limits(timeout, grace, memory_mb)
+    limits = Limits(timeout, grace, memory_mb, recycle_mb)
     for end in run_pool(tasks, run_task, workers=workers, limits=limits):
         yield _row_of(end)
+
+
+def longest_first(tasks: Sequence[Task], history: Sequence[Row]) -> tuple[Task, ...]:
+    """`tasks` with the longest first, by the time each (file, model) took in `history` (rows
+    of an earlier batch), so that the workers finish together instead of one finishing the
+    longest test alone at the end.  A pair with no recorded time counts as the median one."""
+    seconds: dict[tuple[str, str], float] = {}
+    by_file: dict[str, float] = {}
+    for r in history:
+        s = r.get("seconds")
+        if isinstance(s, (int, float)):
+            seconds[(str(r["file"]), str(r["model"]))] = float(s)
+            by_file[str(r["file"])] = max(by_file.get(str(r["file"]), 0.0), float(s))
+    known = sorted(seconds.values())
+    median = known[len(known) // 2] if known else 0.0
+
+    def cost(t: Task) -> float:
+        return seconds.get((t.file, t.model_name), by_file.get(t.file, median) if t.model == AUTO else median)
+
+    return tuple(sorted(tasks, key=cost, reverse=True))  # stable: equal costs keep their order
 
 
 def default_workers() -> int:
