@@ -15,6 +15,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from generated import write_or_check  # noqa: E402  (docs/generated.py, this script's own folder)
+
 from verifier.analyses.check import check  # noqa: E402
 from verifier.analyses.registry import resolve_model  # noqa: E402
 from verifier.frontends.yaml_format import read_yaml  # noqa: E402
@@ -99,14 +101,8 @@ def main() -> int:
     ap.add_argument("--check", action="store_true", help="exit 1 when docs/gup.md is not up to date")
     args = ap.parse_args()
     text = generate()
-    target = ROOT / "docs" / "gup.md"
-    if args.check:
-        if not target.is_file() or target.read_text() != text:
-            print("docs/gup.md is stale: run python docs/make_gup.py", file=sys.stderr)
-            return 1
-        return 0
-    target.write_text(text)
-    return 0
+    return write_or_check(ROOT / "docs" / "gup.md", text, check=args.check, what="docs/gup.md",
+                          command="python docs/make_gup.py")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ import re
 import sys
 from pathlib import Path
 
+from generated import write_or_check  # docs/generated.py (this script's own folder)
+
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 BEGIN = "<!-- primitives: generated from encodings/lkmm/kernel.def by docs/make_primitives.py -->"
@@ -79,13 +81,8 @@ def main() -> int:
         print(f"README.md lacks the markers {BEGIN} ... {END}", file=sys.stderr)
         return 2
     new = readme[:start] + render() + readme[end + len(END):]
-    if "--check" in sys.argv[1:]:
-        if new != readme:
-            print("README.md's primitive list is stale: run python docs/make_primitives.py", file=sys.stderr)
-            return 1
-        return 0
-    README.write_text(new)
-    return 0
+    return write_or_check(README, new, check="--check" in sys.argv[1:], what="README.md's primitive list",
+                          command="python docs/make_primitives.py")
 
 
 if __name__ == "__main__":
