@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import signal
 import subprocess
@@ -299,3 +300,11 @@ def test_the_summary_streams_counts_not_rows() -> None:
     text = summary(tally, elapsed=2.0, workers=2, resumed=0)
     assert f"fail {LISTED_CAP + 50}" in text and "... and 50 more" in text and "pairs/s" in text
     assert text.count("s  t") == 5 and f"t{LISTED_CAP + 49} [sc]" in text  # the slowest five
+
+
+def test_progress_gives_the_rate_and_the_time_left(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sb = _write(tmp_path, "SB.litmus", SB)
+    assert main(["batch", str(sb), "--model", "sc,x86-tso", "--progress", "-j", "1"]) == 0
+    err = capsys.readouterr().err
+    assert re.search(r"progress: 2/2 pairs, [\d.]+ pairs/s, 0m00s left", err), err
+    assert "PASS" not in err  # no line per pair

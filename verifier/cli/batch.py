@@ -65,6 +65,9 @@ def add_parser(sub: argparse._SubParsersAction, model_help: str) -> None:  # typ
     b.add_argument("--states", action="store_true", help="enumerate every reachable final state")
     b.add_argument("--dot-dir", metavar="DIR", help="write a Graphviz picture of each witness into DIR")
     b.add_argument("-q", "--quiet", action="store_true", help="no per-test progress, only the summary")
+    b.add_argument("--progress", action="store_true",
+                   help="the rate (pairs/s) and the time left instead of a line per pair (a line every 5 s "
+                        "off a terminal)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -189,7 +192,7 @@ def _run(args: argparse.Namespace) -> int:
     json_out = _JsonLines(json_path, append=appending) if json_path else None
     info = sys.stderr
     summary_out = sys.stderr if args.herd else sys.stdout
-    progress = Progress(len(tasks) + len(first), info, quiet=args.quiet)
+    progress = Progress(len(tasks) + len(first), info, quiet=args.quiet, rate=args.progress)
     tally = Tally()
     for r in resumed:
         tally.add(r)
@@ -286,10 +289,12 @@ class _HerdFiles:
 
 
 class Progress:
-    """A bar on a terminal; a plain line per row otherwise (CI logs)."""
+    """A bar on a terminal; a plain line per row otherwise (CI logs).  `rate`: instead of a
+    line per row, the rate and the estimated time left (on a terminal in the bar, elsewhere a
+    line every few seconds), for batches too big to read row by row."""
 
-    def __init__(self, total: int, out: IO[str], *, quiet: bool) -> None:
-        self.total, self.out, self.quiet = total, out, quiet
+    def __init__(self, total: int, out: IO[str], *, quiet: bool, rate: bool = False) -> None:
+        self.total, self.out, self.quiet, self.rate = total, out, quiet, rate
         self.tty = out.isatty()
         self.counts: Counter[str] = Counter()
         self.start = time.monotonic()
@@ -299,13 +304,25 @@ class Progress:
         self.counts[str(row.get("outcome"))] += 1
         if self.quiet:
             return
-        if not self.tty:
+        now = time.monotonic()
+        if not self.tty and not self.rate:
             print(row_line(row), file=self.out, flush=True)
             return
-        now = time.monotonic()
-        if now - self.last_draw > 0.1 or sum(self.counts.values()) == self.total:
+        finished = sum(self.counts.values()) == self.total
+        if not self.tty:
+            if now - self.last_draw > 5.0 or finished:
+                self.last_draw = now
+                print(f"progress: {self._rate_text(now)}", file=self.out, flush=True)
+            return
+        if now - self.last_draw > 0.1 or finished:
             self.last_draw = now
             self._draw(now)
+
+    def _rate_text(self, now: float) -> str:
+        done, spent = sum(self.counts.values()), now - self.start
+        rate = done / spent if spent > 0 else 0.0
+        left = (self.total - done) / rate if rate > 0 else 0.0
+        return f"{done}/{self.total} pairs, {rate:.1f} pairs/s, {_clock(left)} left"
 
     def _draw(self, now: float) -> None:
         done = sum(self.counts.values())
@@ -313,14 +330,20 @@ class Progress:
         filled = width * done // max(1, self.total)
         bar = "=" * filled + (">" if filled < width else "") + " " * max(0, width - filled - 1)
         c = self.counts
+        extra = f"  {self._rate_text(now).split(', ', 1)[1]}" if self.rate else ""
         self.out.write(f"\r[{bar}] {done}/{self.total}  pass {c['pass'] + c['forgiven']}  fail {c['fail']}"
-                       f"  unknown {c['unknown']}  error {c['error'] + c['unsupported']}  {now - self.start:.1f}s ")
+                       f"  unknown {c['unknown']}  error {c['error'] + c['unsupported']}  {now - self.start:.1f}s{extra} ")
         self.out.flush()
 
     def close(self) -> None:
         if self.tty and not self.quiet and self.total:
             self.out.write("\n")
             self.out.flush()
+
+
+def _clock(seconds: float) -> str:
+    s = int(seconds)
+    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
 
 
 def row_line(row: Row) -> str:
