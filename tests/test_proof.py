@@ -50,7 +50,9 @@ exists (0:r0=2)
     assert pr.status == "proved" and pr.smallest == () and pr.alone == ()
 
 
-@pytest.mark.parametrize("model", ["sc", "x86-tso", "armv8", "lkmm"])
+# sc and armv8 are the same code paths (a model's checks, its witness); the two kept cover
+# a kernel model with recursive definitions and a hardware one (the suite's time is budgeted)
+@pytest.mark.parametrize("model", ["x86-tso", "lkmm"])
 def test_every_classic_never_is_explained_consistently(model: str) -> None:
     """For every Never of litmus/classic: each edge label is true of the execution shown
     (rf, co, fr, po as the witness has them), and each needed axiom is in the smallest set."""

@@ -1,7 +1,7 @@
 """Every command the README shows runs as written (issue 16): each line of each ```sh block.
 
-Commands run in a scratch folder that sees the repository's `litmus/`, `encodings/`, `bench/`
-and `docs/`, with `$LINUX` a kernel tree made of the reference's copies (the kernel's
+Commands run in order (a later one may read what an earlier one wrote) in a scratch folder
+that sees the repository's `litmus/`, `encodings/`, `bench/` and `docs/`, with `$LINUX` a kernel tree made of the reference's copies (the kernel's
 tools/memory-model files and litmus tests).  A command "runs" when it exits 0 or 1 (1: a
 test's outcome is reachable, or a batch has mismatches: an answer, not a failure to run) and
 prints no traceback.  Not run here, and why:
