@@ -15,7 +15,8 @@ from verifier.analyses.check import check
 from verifier.analyses.registry import resolve_model
 from verifier.frontends import parse_text
 
-RANDOM = settings(max_examples=1000, deadline=None, derandomize=True, database=None,
+# 600 derandomized programs (the suite keeps under 20 minutes on 2 cores)
+RANDOM = settings(max_examples=600, deadline=None, derandomize=True, database=None,
                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 SEEN: dict[str, int] = {}
 
@@ -47,5 +48,5 @@ def test_the_random_programs_were_compared() -> None:
     """Not vacuous: most programs were answered and compared (run after the one above)."""
     if "programs" not in SEEN:
         return  # run alone
-    assert SEEN["programs"] >= 950 and SEEN.get("unknown", 0) <= 30, SEEN
-    assert SEEN.get("replayed", 0) >= 250, SEEN  # 299 of the 1000 have a witness
+    assert SEEN["programs"] >= 570 and SEEN.get("unknown", 0) <= 18, SEEN
+    assert SEEN.get("replayed", 0) >= 150, SEEN  # about 30% have a witness

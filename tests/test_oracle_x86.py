@@ -15,7 +15,8 @@ from verifier.analyses.check import check
 from verifier.analyses.registry import resolve_model
 from verifier.frontends import parse_text
 
-RANDOM = settings(max_examples=500, deadline=None, derandomize=True, database=None,
+# 300 derandomized programs (the suite keeps under 20 minutes on 2 cores; 500 were 2 minutes here)
+RANDOM = settings(max_examples=300, deadline=None, derandomize=True, database=None,
                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 SEEN: dict[str, int] = {}
 
@@ -52,5 +53,5 @@ def test_the_random_programs_were_compared() -> None:
     if "pairs" not in SEEN:
         return  # run alone
     print("x86 machine oracle:", SEEN)
-    assert SEEN["pairs"] >= 900 and SEEN.get("unknown", 0) <= 30 and SEEN.get("oracle bound", 0) <= 50, SEEN
-    assert SEEN.get("replayed", 0) >= 100, SEEN
+    assert SEEN["pairs"] >= 540 and SEEN.get("unknown", 0) <= 18 and SEEN.get("oracle bound", 0) <= 30, SEEN
+    assert SEEN.get("replayed", 0) >= 60, SEEN
