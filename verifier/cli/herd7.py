@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from verifier.analyses.check import check
@@ -85,7 +85,6 @@ class HerdOptions:
     quiet: bool = False
     version: bool = False
     help: bool = False
-    ignored: tuple[str, ...] = field(default=(), compare=False)
 
 
 def parse_options(argv: Sequence[str]) -> HerdOptions:
@@ -107,15 +106,13 @@ def parse_options(argv: Sequence[str]) -> HerdOptions:
         elif name in ("-version", "-help", "--help"):
             opts = replace(opts, version=name == "-version", help=name != "-version")
         elif name in _FLAGS_IGNORED:
-            opts = replace(opts, ignored=(*opts.ignored, name))
+            pass  # accepted: it changes only herd7's pictures or diagnostics
         elif name in _VALUED or name in _VALUED_IGNORED:
             if not eq:
                 if i >= len(args):
                     raise UsageError(f"option '{name}' needs a value")
                 value, i = args[i], i + 1
-            if name in _VALUED_IGNORED:
-                opts = replace(opts, ignored=(*opts.ignored, name))
-            else:
+            if name in _VALUED:  # the others change only herd7's pictures or diagnostics
                 opts = _set(opts, _VALUED[name], name, value)
         elif name in _REFUSED:
             raise UsageError(f"unsupported herd7 option '{name}' (it changes which executions count or what is "
@@ -276,21 +273,21 @@ def _one(name: str, spec: ModelSpec | None, opts: HerdOptions) -> str:
             raise InputError(Pos(name, 1, 1), f"the model {model.name} does not apply to {test.arch} tests")
         v = check(test, model, want_states=True, timeout=opts.timeout, unroll=opts.unroll)
     except InputError as e:
-        _warn(opts, f"Warning: {e} (User error)")
+        _warn(f"Warning: {e} (User error)")
         return ""
     except (OSError, UsageError) as e:
-        _warn(opts, f"Warning: File \"{name}\": {getattr(e, 'strerror', None) or e} (User error)")
+        _warn(f"Warning: File \"{name}\": {getattr(e, 'strerror', None) or e} (User error)")
         return ""
     row = verdict_json(v)
     if row.get("observation") == "Unknown":
-        _warn(opts, f"{name}: no answer within -timeout {opts.timeout} (herd7 prints nothing for it)")
+        _warn(f"{name}: no answer within -timeout {opts.timeout} (herd7 prints nothing for it)")
         return ""
     if opts.out_dir is not None and row.get("witness") is not None:
         write_dot(row, Path(opts.out_dir) / f"{Path(name).stem}.dot")
     return herd_block(row)
 
 
-def _warn(opts: HerdOptions, text: str) -> None:
+def _warn(text: str) -> None:
     """A warning on stderr; herd7's -q silences its diagnostics, not these (nor do we)."""
     print(text, file=sys.stderr)
 

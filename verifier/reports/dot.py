@@ -114,6 +114,7 @@ class Node:
     x: float
     y: float
     small: bool = False
+    tid: int | None = None  # the thread whose column it is in (None: an initial write)
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,7 @@ def layout(row: Row, *, show_init: bool = False, show_rmw_fr: bool = False) -> P
     po: list[Edge] = []
     for col, tid in enumerate(sorted(threads)):
         evs, x = threads[tid], col * dx
-        nodes += [Node(_node(e), labels[_node(e)], x, float(-i)) for i, e in enumerate(evs)]
+        nodes += [Node(_node(e), labels[_node(e)], x, float(-i), tid=tid) for i, e in enumerate(evs)]
         columns.append((tid, x, 0.55, 0.45 - len(evs)))
         po += [(_node(a), _node(b), "rmw" if (_node(a), _node(b)) in rmw else "po")
                for a, b in zip(evs, evs[1:], strict=False)]
@@ -179,7 +180,7 @@ def witness_dot(row: Row, *, show_init: bool = False, show_rmw_fr: bool = False)
     for n in pic.nodes:
         if n.small:
             out.append(f'  {n.name} [label={quote(n.label)}, fontsize=9, height=0.25, pos="{n.x:.2f},{n.y:.2f}!"];')
-    by_tid = {tid: [n for n in pic.nodes if not n.small and abs(n.x - x) < 1e-9] for tid, x, _, _ in pic.columns}
+    by_tid = {tid: [n for n in pic.nodes if n.tid == tid] for tid, _, _, _ in pic.columns}
     for tid, x, top, bottom in pic.columns:
         out += [f"  subgraph cluster_P{tid} {{", f'    label="P{tid}";', "    color=gray;",
                 # Invisible spacers keep the label clear of the first event and the frame inside the picture.
