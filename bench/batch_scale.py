@@ -7,29 +7,30 @@ The tests are written here (our own generator, not a corpus): the classic shapes
 S, R, 2+2W with 2 threads, WRC and ISA2 with 3, IRIW with 4) in kernel C, each access and
 barrier drawn from the kernel's menu (READ_ONCE/WRITE_ONCE, acquire/release, smp_mb,
 smp_rmb, smp_wmb, xchg), written values varied so that no two tests are the same file.
-Each (test, model) pair runs through the batch's own worker pool (`runner.pool`, the
-function `batch` uses), so the numbers are the batch's: the parent's peak RSS (it keeps a
-`Tally`, not the rows) and each worker's resident memory after every job (workers are
-replaced past `RECYCLE_MB`, which is what keeps them flat).
+They are checked by `verifier batch DIR -j 2 -q --json FILE`, run as a user runs it, and the
+numbers are read from its summary: pairs/s, each worker's pairs, busy share and peak
+resident memory (workers are replaced past `RECYCLE_MB`, which is what keeps them flat),
+and the parent's peak (it keeps a `Tally`, not the rows, and walks the folders lazily).
+Discovery (walking the folders and predicting each test's cost) is timed on its own, in
+this process.
 """
 
 from __future__ import annotations
 
 import argparse
 import random
-import resource
+import re
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-from verifier.analyses.registry import resolve_model  # noqa: E402
+from verifier.runner.cost import predicted_cost  # noqa: E402
 from verifier.runner.discover import discover  # noqa: E402
-from verifier.runner.pool import Limits, run_pool  # noqa: E402
-from verifier.runner.run import RECYCLE_MB, Task, _row_of, run_task  # noqa: E402
-from verifier.runner.tally import Tally  # noqa: E402
 
 # Each shape: threads as lists of (kind, location) steps; kinds: "w" write, "r" read, "f" barrier slot.
 SHAPES: dict[str, list[list[tuple[str, str]]]] = {
@@ -75,24 +76,33 @@ def generate(i: int, rng: random.Random) -> str:
 
 def run(n: int, models: list[str], workers: int, folder: Path) -> dict[str, float]:
     rng = random.Random(n)
-    for i in range(n):
-        (folder / f"gen{i:06d}.litmus").write_text(generate(i, rng))
-    found = discover([str(folder)])
-    specs = [(m, resolve_model(m)) for m in models]
-    tasks = (Task(f, given, spec.name, None, False, 60.0, 2048) for f in found.files for given, spec in specs)
-    tally, peak_worker = Tally(), 0.0
+    for i in range(n):  # in folders of 1,000, as corpora are laid out (a folder's names are sorted in memory)
+        sub = folder / f"d{i // 1000:03d}"
+        if i % 1000 == 0:
+            sub.mkdir()
+        (sub / f"gen{i:06d}.litmus").write_text(generate(i, rng))
     start = time.monotonic()
-    samples: list[float] = []
-    for end in run_pool(tasks, run_task, workers=workers, limits=Limits(60.0, 15.0, 2048, RECYCLE_MB)):
-        tally.add(_row_of(end))
-        peak_worker = max(peak_worker, end.rss_mb)
-        samples.append(end.rss_mb)
-    wall = time.monotonic() - start
-    parent = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB -> MB on Linux
-    last = samples[-len(samples) // 10:] if samples else [0.0]
-    return {"n": n, "pairs": tally.total, "wall": wall, "rate": tally.total / wall, "parent_mb": parent,
-            "worker_peak_mb": peak_worker, "worker_late_mb": max(last),
-            "errors": tally.counts["error"] + tally.counts["unsupported"] + tally.counts["unknown"]}
+    found = discover([str(folder)])
+    for f in found:
+        predicted_cost(f)
+    discovery = time.monotonic() - start
+    rows = folder.parent / f"rows-{n}.jsonl"
+    r = subprocess.run([sys.executable, "-m", "verifier", "batch", str(folder), "--model", ",".join(models),
+                        "-j", str(workers), "-q", "--json", str(rows), "--timeout", "60"],
+                       capture_output=True, text=True, cwd=ROOT)
+    if r.returncode not in (0, 1, 3):
+        raise SystemExit(f"batch failed ({r.returncode}): {r.stderr}")
+    head = re.search(r"^batch: (\d+) \(file, model\) pairs in ([\d.]+)s on \d+ worker\(s\), ([\d.]+) pairs/s"
+                     r", workers busy (\d+)%", r.stdout, re.M)
+    shares = re.findall(r"^  \S+\s+\d+ pairs  busy\s+\d+%  peak (\d+) MB$", r.stdout, re.M)
+    parent = re.search(r"^  parent: peak (\d+) MB$", r.stdout, re.M)
+    if head is None or parent is None:
+        raise SystemExit(f"no summary in the batch's output:\n{r.stdout}")
+    rows.unlink()
+    problems = sum(int(m) for m in re.findall(r"(?:unknown|unsupported|error) (\d+)", r.stdout.splitlines()[1]))
+    return {"n": n, "pairs": int(head[1]), "wall": float(head[2]), "rate": float(head[3]), "busy": int(head[4]),
+            "discovery": discovery, "parent_mb": float(parent[1]),
+            "worker_peak_mb": max((float(x) for x in shares), default=0.0), "errors": problems}
 
 
 def main() -> None:
@@ -101,13 +111,14 @@ def main() -> None:
     ap.add_argument("--model", default="lkmm")
     ap.add_argument("-j", type=int, default=2)
     args = ap.parse_args()
-    print(f"{'N':>7} {'pairs':>7} {'wall s':>8} {'pairs/s':>8} {'parent MB':>10} {'worker peak MB':>15} "
-          f"{'late MB':>8} {'problems':>8}")
+    print(f"{'N':>7} {'pairs':>7} {'wall s':>8} {'pairs/s':>8} {'busy':>5} {'discovery s':>12} {'parent MB':>10} "
+          f"{'worker peak MB':>15} {'problems':>8}")
     for n in args.n:
         with tempfile.TemporaryDirectory() as d:
-            r = run(n, args.model.split(","), args.j, Path(d))
-        print(f"{r['n']:>7} {r['pairs']:>7} {r['wall']:>8.1f} {r['rate']:>8.1f} {r['parent_mb']:>10.0f} "
-              f"{r['worker_peak_mb']:>15.0f} {r['worker_late_mb']:>8.0f} {r['errors']:>8}", flush=True)
+            (Path(d) / "tests").mkdir()
+            r = run(n, args.model.split(","), args.j, Path(d) / "tests")
+        print(f"{r['n']:>7} {r['pairs']:>7} {r['wall']:>8.1f} {r['rate']:>8.1f} {r['busy']:>4}% {r['discovery']:>12.2f} "
+              f"{r['parent_mb']:>10.0f} {r['worker_peak_mb']:>15.0f} {r['errors']:>8}", flush=True)
 
 
 if __name__ == "__main__":

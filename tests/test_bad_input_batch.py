@@ -62,14 +62,15 @@ def test_a_folder_that_cannot_be_listed_is_an_error_row(tmp_path: Path, monkeypa
     locked = d / "locked"
     locked.mkdir()
     (locked / "hidden.litmus").write_text(X86)
-    real = os.scandir
+    for name in ("scandir", "listdir"):  # whichever the walk uses
+        real = getattr(os, name)
 
-    def scandir(path: object = ".") -> object:
-        if Path(str(path)) == locked:
-            raise PermissionError(13, "Permission denied", str(path))
-        return real(path)  # type: ignore[arg-type]
+        def refusing(path: object = ".", real: object = real) -> object:
+            if Path(str(path)) == locked:
+                raise PermissionError(13, "Permission denied", str(path))
+            return real(path)  # type: ignore[operator]
 
-    monkeypatch.setattr(os, "scandir", scandir)
+        monkeypatch.setattr(os, name, refusing)
     out = tmp_path / "rows.jsonl"
     assert main(["batch", str(d), "--model", "x86-tso", "-j", "1", "--json", str(out)]) == 1
     errors = [r for r in _rows(out) if r["outcome"] == "error"]

@@ -280,13 +280,38 @@ def test_herd_out_files_where_the_kernel_scripts_look(tmp_path: Path, capsys: py
     assert "Model lkmm\nTest SB Allowed" in out and "Model sc\nTest SB Allowed" in out
 
 
-def test_history_runs_the_longest_pairs_first() -> None:
-    from verifier.runner.run import Task, longest_first
+def test_history_runs_the_longest_files_first(tmp_path: Path) -> None:
+    from verifier.analyses.registry import resolve_model
+    from verifier.runner.run import longest_first, plan
 
-    tasks = [Task(f, "sc", "sc", None, False, None, None) for f in ("a", "b", "c", "d")]
-    history = [{"file": "a", "model": "sc", "seconds": 0.1}, {"file": "c", "model": "sc", "seconds": 9.0},
-               {"file": "d", "model": "sc", "seconds": 3.0}]
-    assert [t.file for t in longest_first(tasks, history)] == ["c", "b", "d", "a"]  # b: the median, 3.0, first as given
+    files = [str(_write(tmp_path, f"{n}.litmus", SB)) for n in ("a", "b", "c", "d")]
+    work = plan(files, [("sc", resolve_model("sc"))], target=None, states=False, timeout=None, memory_mb=None,
+                done=set())
+    a, b, c, d = files
+    history = [{"file": a, "model": "sc", "seconds": 0.1}, {"file": c, "model": "sc", "seconds": 9.0},
+               {"file": d, "model": "sc", "seconds": 3.0}]
+    # b has no recorded time: its prediction, scaled by the recorded files (the median ratio: d's)
+    assert [t.file for t in longest_first(work, history)] == [c, b, d, a]
+    assert len(work) == 4 and len(longest_first(work, history)) == 4
+
+
+def test_without_history_the_biggest_tests_run_first(tmp_path: Path) -> None:
+    from verifier.analyses.registry import resolve_model
+    from verifier.runner.cost import estimate
+    from verifier.runner.run import longest_first, plan
+
+    iriw = (ROOT / "litmus" / "classic" / "C-IRIW.litmus")
+    assert estimate(iriw.read_bytes()) > estimate(SB.encode())  # 4 threads over 2
+    assert estimate(b"X86 t\n{}\n P0 | P1 ;\n MOV [x],$1 | MOV [y],$1 ;\n MOV EAX,[y] | ;\n"
+                    b"exists (0:EAX=0)\n") == 3 * 2
+    sb = str(_write(tmp_path, "SB.litmus", SB))
+    fifo = tmp_path / "pipe.litmus"
+    os.mkfifo(fifo)  # never opened: its cost is nothing, its row comes at once
+    work = plan([str(fifo), sb, str(iriw)], [("sc", resolve_model("sc")), ("lkmm", resolve_model("lkmm"))],
+                target=None, states=False, timeout=None, memory_mb=None, done={(sb, "sc")})
+    assert [(t.file, t.model_name) for t in longest_first(work)] == [
+        (str(iriw), "sc"), (str(iriw), "lkmm"), (sb, "lkmm"), (str(fifo), "sc"), (str(fifo), "lkmm")]
+    assert len(work) == 5
 
 
 def test_the_summary_streams_counts_not_rows() -> None:
@@ -300,6 +325,26 @@ def test_the_summary_streams_counts_not_rows() -> None:
     text = summary(tally, elapsed=2.0, workers=2, resumed=0)
     assert f"fail {LISTED_CAP + 50}" in text and "... and 50 more" in text and "pairs/s" in text
     assert text.count("s  t") == 5 and f"t{LISTED_CAP + 49} [sc]" in text  # the slowest five
+    assert "workers:" not in text  # rows without workers: a resumed file's
+
+
+def test_the_summary_gives_each_workers_share(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from verifier.cli.batch import WORKERS_LISTED, summary
+    from verifier.runner.tally import Tally
+
+    for n in range(3):
+        _write(tmp_path, f"SB{n}.litmus", SB)
+    assert main(["batch", str(tmp_path), "--model", "sc,lkmm", "-q", "-j", "2"]) == 0
+    out = capsys.readouterr().out
+    shares = re.findall(r"^  ([12])\s+(\d+) pairs  busy\s+(\d+)%  peak (\d+) MB$", out, re.M)
+    assert sorted(w for w, *_ in shares) == ["1", "2"] and sum(int(p) for _, p, *_ in shares) == 6, out
+    assert re.search(r"^  parent: peak \d+ MB$", out, re.M), out
+    tally = Tally()
+    for i in range(WORKERS_LISTED + 4):
+        tally.add({"file": f"t{i}", "model": "sc", "outcome": "pass", "seconds": 1.0}, worker=f"tcp://h{i}:1",
+                  busy=1.0 + i, rss_mb=80.0)
+    text = summary(tally, elapsed=100.0, workers=WORKERS_LISTED + 4, resumed=0)
+    assert text.count("pairs  busy") == WORKERS_LISTED and "... and 4 more, busy 17% to 20%" in text
 
 
 def test_progress_gives_the_rate_and_the_time_left(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -308,3 +353,17 @@ def test_progress_gives_the_rate_and_the_time_left(tmp_path: Path, capsys: pytes
     err = capsys.readouterr().err
     assert re.search(r"progress: 2/2 pairs, [\d.]+ pairs/s, 0m00s left", err), err
     assert "PASS" not in err  # no line per pair
+
+
+def test_rows_are_read_one_at_a_time_and_a_cut_last_line_is_repaired(tmp_path: Path) -> None:
+    from verifier.runner.run import iter_rows
+
+    rows = tmp_path / "rows.jsonl"
+    good = [json.dumps({"file": f"t{i}", "model": "sc", "outcome": "pass"}) + "\n" for i in range(2)]
+    partial = '{"file": "t2", "model": "sc", "note": "' + "x" * 200_000  # longer than a read chunk
+    rows.write_text("".join(good) + partial)
+    assert [r["file"] for r in iter_rows(str(rows), repair=False)] == ["t0", "t1"]
+    assert rows.read_text().endswith(partial)  # reading alone leaves the file as it is
+    assert len(list(iter_rows(str(rows), repair=True))) == 2 and rows.read_text() == "".join(good)
+    rows.write_text(partial)
+    assert list(iter_rows(str(rows), repair=True)) == [] and rows.read_text() == ""

@@ -102,6 +102,7 @@ def batch(paths: Iterable[str | Path], models: str = AUTO, *, jobs: int | None =
     given = models_of(models, None)
     found = discover([str(p) for p in paths])
     yield from unlisted_rows(found, given, set())
-    tasks = plan(found.files, given, target=None, states=states, timeout=timeout, memory_mb=memory_mb, done=set(),
+    tasks = plan(found, given, target=None, states=states, timeout=timeout, memory_mb=memory_mb, done=set(),
                  unroll=unroll, auto=models == AUTO)
-    yield from execute(tasks, workers=jobs or default_workers(), timeout=timeout, memory_mb=memory_mb)
+    yield from (ran.row for ran in execute(tasks, workers=jobs or default_workers(), timeout=timeout,
+                                           memory_mb=memory_mb))

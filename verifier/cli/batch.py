@@ -11,6 +11,7 @@ import argparse
 import itertools
 import json
 import os
+import re
 import sys
 import time
 from collections import Counter
@@ -27,7 +28,8 @@ from verifier.reports.junit import junit_xml
 from verifier.reports.rows import OUTCOMES, Row, problem_row
 from verifier.runner.dask_exec import execute_dask
 from verifier.runner.discover import Discovered, discover
-from verifier.runner.run import Key, default_workers, execute, key_of, longest_first, plan, read_rows
+from verifier.runner.memory import peak_rss_mb
+from verifier.runner.run import Key, default_workers, execute, iter_rows, key_of, longest_first, plan
 from verifier.runner.tally import LISTED, Tally
 
 EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT, EXIT_UNKNOWN = 0, 1, 2, 3
@@ -54,8 +56,9 @@ def add_parser(sub: argparse._SubParsersAction, model_help: str) -> None:  # typ
                         "Dask LocalCluster of -j processes; the rows are the same (pip install 'verifier[dask]')")
     b.add_argument("--scheduler", metavar="ADDRESS", help="with --executor dask: the scheduler, e.g. tcp://host:8786")
     b.add_argument("--history", metavar="FILE",
-                   help="rows of an earlier batch (--json FILE): the pairs that took longest there run first, "
-                        "so the workers finish together")
+                   help="rows of an earlier batch (--json FILE): the files that took longest there run first, "
+                        "so the workers finish together (without it, with several workers, the files predicted "
+                        "longest, by events x threads, run first)")
     b.add_argument("--herd", action="store_true", help="print herd7's output format on stdout (implies --states); "
                    "with several models each block is preceded by a line 'Model NAME'")
     b.add_argument("--herd-out", nargs="?", const="", default=None, metavar="DIR",
@@ -170,7 +173,16 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError("--executor dask needs --scheduler ADDRESS, and --scheduler needs --executor dask")
     json_path = args.json or args.resume
     appending = args.resume is not None and os.path.abspath(json_path) == os.path.abspath(args.resume)
-    resumed = read_rows(args.resume, repair=appending) if args.resume else []
+    # The resumed rows stream past: their keys (to skip), their counts, and for --junit the rows.
+    tally = Tally()
+    done: set[Key] = set()
+    rows: list[Row] | None = [] if args.junit else None  # rows are kept only for --junit (written at the end)
+    for r in iter_rows(args.resume, repair=appending) if args.resume else ():
+        done.add(key_of(r))
+        tally.add(r)
+        if rows is not None:
+            rows.append(r)
+    resumed = tally.total
     if args.junit:
         writable(args.junit, "--junit")
     try:
@@ -179,35 +191,32 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot write {args.dot_dir} (--dot-dir): {e.strerror}") from None
     timeout = args.timeout or None
     memory = args.memory or None
-    done = {key_of(r) for r in resumed}
     several = len(models) > 1 and args.model != AUTO  # auto checks each test under one model
     herd_files = _HerdFiles(args.herd_out, several=several) if args.herd_out is not None else None
-    tasks = plan(found.files, models, target=args.target, states=args.states or args.herd or herd_files is not None,
+    tasks = plan(found, models, target=args.target, states=args.states or args.herd or herd_files is not None,
                  timeout=timeout, memory_mb=memory, done=done, unroll=args.unroll, auto=args.model == AUTO)
-    if args.history:
-        tasks = longest_first(tasks, read_rows(args.history, repair=False, option="--history"))
     first = unlisted_rows(found, models, done)
     workers = args.jobs or default_workers()
+    # Longest first only pays with several workers (one worker takes as long in any order,
+    # and keeps the order the files were given in).
+    if args.history or workers > 1 or args.executor == "dask":
+        history = iter_rows(args.history, repair=False, option="--history") if args.history else None
+        tasks = longest_first(tasks, history)
 
     json_out = _JsonLines(json_path, append=appending) if json_path else None
     info = sys.stderr
     summary_out = sys.stderr if args.herd else sys.stdout
     progress = Progress(len(tasks) + len(first), info, quiet=args.quiet, rate=args.progress)
-    tally = Tally()
-    for r in resumed:
-        tally.add(r)
-    # rows are kept only for --junit (written at the end); everything else streams
-    rows: list[Row] | None = list(resumed) if args.junit else None
     try:
-        if json_out is not None and not appending:
-            for r in resumed:  # a fresh --json file holds the whole batch
+        if json_out is not None and not appending and args.resume:
+            for r in iter_rows(args.resume, repair=False):  # a fresh --json file holds the whole batch
                 json_out.write(r)
         if args.executor == "local":
             rows_out = execute(tasks, workers=workers, timeout=timeout, memory_mb=memory)
         else:
             rows_out = execute_dask(tasks, scheduler=args.scheduler if args.executor == "dask" else None,
                                     workers=workers, timeout=timeout, memory_mb=memory)
-        for row in itertools.chain(first, rows_out):
+        for row, ran in itertools.chain(((r, None) for r in first), ((r.row, r) for r in rows_out)):
             if json_out is not None:
                 json_out.write(row)
             if args.herd:
@@ -220,7 +229,10 @@ def _run(args: argparse.Namespace) -> int:
                 herd_files.write(row)
             if pictures is not None:
                 pictures.add(row)
-            tally.add(row)
+            if ran is None or ran.worker is None:
+                tally.add(row)
+            else:
+                tally.add(row, worker=ran.worker, busy=ran.seconds, rss_mb=ran.rss_mb)
             if rows is not None:
                 rows.append(row)
             progress.add(row)
@@ -236,7 +248,8 @@ def _run(args: argparse.Namespace) -> int:
     if pictures is not None and pictures.notes:
         more = len(pictures.notes) - 1
         print(pictures.notes[0] + (f" (and {more} more like it)" if more else ""), file=info)
-    print(summary(tally, elapsed=elapsed, workers=workers, resumed=len(resumed)), file=summary_out, flush=True)
+    print(summary(tally, elapsed=elapsed, workers=workers, resumed=resumed, parent_mb=peak_rss_mb()),
+          file=summary_out, flush=True)
     if args.junit:
         try:
             Path(args.junit).write_text(junit_xml(rows or [], seconds=elapsed))
@@ -359,13 +372,14 @@ def row_line(row: Row) -> str:
 # --------------------------------------------------------------------------- summary
 
 
-def summary(tally: Tally, *, elapsed: float, workers: int, resumed: int) -> str:
+def summary(tally: Tally, *, elapsed: float, workers: int, resumed: int, parent_mb: float = 0.0) -> str:
     counts = tally.counts
     checked = tally.total - resumed
     rate = f", {checked / elapsed:.1f} pairs/s" if elapsed > 0 and checked > 0 else ""
     # utilisation: the time spent checking over the time the workers were there for
-    busy = f", workers busy {min(100.0, 100 * tally.checking_seconds / (elapsed * workers)):.0f}%" if (
-        elapsed > 0 and checked > 0 and not resumed) else ""
+    spent = sum(w.busy for w in tally.workers.values()) if tally.workers else tally.checking_seconds
+    busy = f", workers busy {min(100.0, 100 * spent / (elapsed * workers)):.0f}%" if (
+        elapsed > 0 and checked > 0 and (tally.workers or not resumed)) else ""
     lines = [f"batch: {tally.total} (file, model) pairs in {elapsed:.1f}s on {workers} worker(s){rate}{busy}"
              + (f"; {resumed} from the resumed file" if resumed else "")]
     lines.append("  " + "  ".join(f"{o} {counts[o]}" for o in OUTCOMES))
@@ -379,7 +393,34 @@ def summary(tally: Tally, *, elapsed: float, workers: int, resumed: int) -> str:
     if tally.slowest:
         lines.append("slowest:")
         lines.extend(f"  {s:8.3f}s  {f} [{m}]" for s, f, m in sorted(tally.slowest, reverse=True))
+    if len(tally.workers) > 1 and elapsed > 0:
+        lines.extend(worker_lines(tally, elapsed=elapsed, parent_mb=parent_mb))
     return "\n".join(lines)
+
+
+# How many workers the summary lists one by one (a cluster's others are summed up).
+WORKERS_LISTED = 16
+
+
+def worker_lines(tally: Tally, *, elapsed: float, parent_mb: float) -> list[str]:
+    """Each worker's pairs, the share of the batch's time it was busy, and its peak memory;
+    the parent's peak memory (what `batch` itself holds: counts, not rows)."""
+    def natural(name: str) -> list[tuple[int, str]]:  # "2" before "10", tcp://h2:1 before tcp://h10:1
+        return [(int(part), "") if part.isdigit() else (-1, part) for part in re.split(r"(\d+)", name)]
+
+    names = sorted(tally.workers, key=natural)
+    width = max(len(n) for n in names[:WORKERS_LISTED])
+    lines = ["workers:"]
+    for name in names[:WORKERS_LISTED]:
+        w = tally.workers[name]
+        memory = f"  peak {w.peak_mb:.0f} MB" if w.peak_mb else ""
+        lines.append(f"  {name:<{width}}  {w.pairs:>7} pairs  busy {min(100.0, 100 * w.busy / elapsed):3.0f}%{memory}")
+    if len(names) > WORKERS_LISTED:
+        rest = [100 * tally.workers[n].busy / elapsed for n in names[WORKERS_LISTED:]]
+        lines.append(f"  ... and {len(rest)} more, busy {min(rest):.0f}% to {min(100.0, max(rest)):.0f}%")
+    if parent_mb:
+        lines.append(f"  parent: peak {parent_mb:.0f} MB")
+    return lines
 
 
 # --------------------------------------------------------------------------- pictures

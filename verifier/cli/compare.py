@@ -51,11 +51,13 @@ def _run(args: argparse.Namespace) -> int:
     if found.missing:
         raise UsageError(f"no litmus files at {', '.join(found.missing)}")
     timeout = args.timeout or None
-    tasks = plan(found.files, models, target=args.target, states=False, timeout=timeout, memory_mb=2048,
+    files = found.files  # the table has a row per file anyway
+    tasks = plan(files, models, target=args.target, states=False, timeout=timeout, memory_mb=2048,
                  done=set())
     rows = unlisted_rows(found, models, set())
-    rows.extend(execute(tasks, workers=args.jobs or default_workers(), timeout=timeout, memory_mb=2048))
-    table = build_table([*(folder for folder, _ in found.unlisted), *found.files], names, rows)
+    rows.extend(ran.row for ran in execute(tasks, workers=args.jobs or default_workers(), timeout=timeout,
+                                           memory_mb=2048))
+    table = build_table([*(folder for folder, _ in found.unlisted), *files], names, rows)
     if args.json:
         print(json.dumps({"models": names, "rows": table}, indent=1))
     else:

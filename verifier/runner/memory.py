@@ -8,6 +8,7 @@ them a test that blows up (2 threads of 500 instructions) takes the machine's me
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -32,6 +33,16 @@ def cap_process(memory_mb: int | None) -> None:
         return
     cap = memory_mb * MB
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far (MB; 0.0 where the system does not say)."""
+    try:
+        import resource
+    except ImportError:
+        return 0.0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024 if sys.platform != "darwin" else peak / MB  # Linux: KB; macOS: bytes
 
 
 @contextmanager

@@ -45,6 +45,8 @@ class Finished(Generic[P]):
     seconds: float
     # The worker's resident memory after the job (MB; 0 when unknown or the worker died).
     rss_mb: float = 0.0
+    # Which worker slot ran it (0 .. workers-1; a replaced worker's successor keeps its slot).
+    slot: int = 0
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,7 @@ def resident_mb() -> float:
             pages = int(f.read().split()[1])
     except (OSError, ValueError, IndexError):
         return 0.0
-    return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+    return pages * os.sysconf("SC_PAGE_SIZE") / (1024 * 1024)
 
 
 class _Worker:
@@ -183,7 +185,7 @@ def run_pool(
                         if limits.recycle_mb is not None and rss > limits.recycle_mb:
                             w.retire()
                             pool[i] = _Worker(ctx, work, limits.memory_mb)
-                        yield Finished(job, result, None if status == "ok" else status, spent, rss)
+                        yield Finished(job, result, None if status == "ok" else status, spent, rss, i)
                         continue
                 elif w.proc.sentinel not in ready and not (
                     limits.timeout is not None and spent > limits.timeout + limits.grace
@@ -199,7 +201,7 @@ def run_pool(
                 else:
                     why = "timeout"
                 pool[i] = _Worker(ctx, work, limits.memory_mb)
-                yield Finished(job, None, why, spent)
+                yield Finished(job, None, why, spent, 0.0, i)
     finally:
         for w in pool:
             try:

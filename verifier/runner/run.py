@@ -13,11 +13,13 @@ as that pair's row, and `batch` and `check` cannot read one file two ways.
 
 from __future__ import annotations
 
+import heapq
 import json
 import os
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import IO
 
 import z3
 
@@ -26,6 +28,8 @@ from verifier.analyses.registry import AUTO, ModelSpec, dialect_model, resolve_m
 from verifier.errors import InputError, Unsupported, UsageError
 from verifier.frontends import parse_file
 from verifier.reports.rows import Row, RowOutcome, problem_row, row_problem, verdict_json
+from verifier.runner.cost import predicted_cost
+from verifier.runner.discover import Discovered
 from verifier.runner.pool import Finished, Limits, run_pool
 
 Key = tuple[str, str]  # (file, model name): one row each
@@ -89,33 +93,56 @@ def run_task(task: Task) -> Row:
 
 
 def read_rows(path: str, *, repair: bool, option: str = "--resume") -> list[Row]:
-    """The complete rows a JSON-lines file holds.  A batch killed mid-write can leave a last
-    line without its newline: it is ignored, and with `repair` cut off so appending continues
-    on a clean line."""
+    """The complete rows a JSON-lines file holds (see `iter_rows`)."""
+    return list(iter_rows(path, repair=repair, option=option))
+
+
+def iter_rows(path: str, *, repair: bool, option: str = "--resume") -> Iterator[Row]:
+    """The complete rows a JSON-lines file holds, one at a time (a file of 100,000 rows is
+    never all in memory).  A batch killed mid-write can leave a last line without its
+    newline: it is ignored, and with `repair` cut off so appending continues on a clean line."""
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        f = open(path, "r+b" if repair else "rb")
     except FileNotFoundError:
-        return []
+        return
     except OSError as e:
         raise UsageError(f"cannot read {path} ({option}): {e.strerror}") from None
-    end = data.rfind(b"\n") + 1
-    if repair and end < len(data):
-        with open(path, "r+b") as f:
-            f.truncate(end)
-    rows: list[Row] = []
-    for n, line in enumerate(data[:end].decode(errors="replace").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            raise UsageError(f"{path}:{n}:1: not a JSON row (is this a `batch --json` file?)") from None
-        problem = row_problem(row)
-        if problem is not None:
-            raise UsageError(f"{path}:{n}:1: {problem} (is this a `batch --json` file?)")
-        rows.append(row)
-    return rows
+    with f:
+        if repair:
+            _cut_partial_line(f)
+        for n, raw in enumerate(f, 1):
+            if not raw.endswith(b"\n"):
+                return  # the partial last line
+            line = raw.decode(errors="replace")
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                raise UsageError(f"{path}:{n}:1: not a JSON row (is this a `batch --json` file?)") from None
+            problem = row_problem(row)
+            if problem is not None:
+                raise UsageError(f"{path}:{n}:1: {problem} (is this a `batch --json` file?)")
+            yield row
+
+
+def _cut_partial_line(f: IO[bytes]) -> None:
+    """Truncate the file after its last newline (nothing if it ends with one), then rewind."""
+    end = f.seek(0, os.SEEK_END)
+    at, chunk = end, 1 << 16
+    while at > 0:
+        start = max(0, at - chunk)
+        f.seek(start)
+        newline = f.read(at - start).rfind(b"\n")
+        if newline >= 0:
+            cut = start + newline + 1
+            break
+        at = start
+    else:
+        cut = 0
+    if cut < end:
+        f.truncate(cut)
+    f.seek(0)
 
 
 def key_of(row: Row) -> Key:
@@ -125,8 +152,70 @@ def key_of(row: Row) -> Key:
 # --------------------------------------------------------------------------- plan and run
 
 
+# How many files the longest-first order looks at together: a batch of up to this many files
+# runs in exactly that order; a bigger one decides within a window this size sliding over
+# the files (each file waits at most this long behind cheaper ones, and the window's end
+# drains longest first, so the batch still ends on the short tests).  Bounded memory.
+WINDOW = 2_000
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The pairs to check: every file under every model, minus those `done` (already in the
+    resumed file), drawn lazily (a batch of 100,000 files never holds 100,000 tasks).
+    `auto`: each file once, under its dialect's model (the worker reads the dialect), done
+    when any of `models` has its row.  A file's pairs come together, the files in the order
+    given, or longest first (`longest_first`)."""
+
+    files: Sequence[str] | Discovered
+    models: Sequence[tuple[str, ModelSpec]]
+    target: str | None
+    states: bool
+    timeout: float | None
+    memory_mb: int | None
+    done: frozenset[Key]
+    unroll: int | None = None
+    auto: bool = False
+    longest: bool = False
+    recorded: Mapping[str, float] = field(default_factory=dict)  # a file's seconds in --history
+    scale: float = 1.0  # seconds per unit of predicted cost
+
+    def tasks_of(self, f: str) -> Iterator[Task]:
+        if self.auto:
+            if not any((f, spec.name) in self.done for _, spec in self.models):
+                yield Task(f, AUTO, AUTO, self.target, self.states, self.timeout, self.memory_mb, self.unroll)
+            return
+        for given, spec in self.models:
+            if (f, spec.name) not in self.done:
+                yield Task(f, given, spec.name, self.target, self.states, self.timeout, self.memory_mb, self.unroll)
+
+    def cost(self, f: str) -> float:
+        return self.recorded[f] if f in self.recorded else predicted_cost(f) * self.scale
+
+    def ordered(self) -> Iterator[str]:
+        if not self.longest:
+            yield from self.files
+            return
+        window: list[tuple[float, int, str]] = []  # a heap: the costliest first, then the order given
+        for n, f in enumerate(self.files):
+            heapq.heappush(window, (-self.cost(f), n, f))
+            if len(window) > WINDOW:
+                yield heapq.heappop(window)[2]
+        while window:
+            yield heapq.heappop(window)[2]
+
+    def __iter__(self) -> Iterator[Task]:
+        for f in self.ordered():
+            yield from self.tasks_of(f)
+
+    def __len__(self) -> int:
+        if not self.done:
+            return len(self.files) * (1 if self.auto else len(self.models))
+        return sum(1 for f in self.files for _ in self.tasks_of(f))
+
+
 def plan(
-    files: Sequence[str],
+    files: Sequence[str] | Discovered,
     models: Sequence[tuple[str, ModelSpec]],
     *,
     target: str | None,
@@ -136,15 +225,8 @@ def plan(
     done: set[Key],
     unroll: int | None = None,
     auto: bool = False,
-) -> tuple[Task, ...]:
-    """The pairs to check: every file under every model, minus those `done` (already in the
-    resumed file).  `auto`: each file once, under its dialect's model (the worker reads the
-    dialect), done when any of `models` has its row."""
-    if auto:
-        return tuple(Task(f, AUTO, AUTO, target, states, timeout, memory_mb, unroll)
-                     for f in files if not any((f, spec.name) in done for _, spec in models))
-    return tuple(Task(f, given, spec.name, target, states, timeout, memory_mb, unroll)
-                 for f in files for given, spec in models if (f, spec.name) not in done)
+) -> Plan:
+    return Plan(files, models, target, states, timeout, memory_mb, frozenset(done), unroll, auto)
 
 
 def _row_of(end: Finished[Task]) -> Row:
@@ -165,33 +247,41 @@ def _row_of(end: Finished[Task]) -> Row:
 RECYCLE_MB = 400.0
 
 
-def execute(tasks: Sequence[Task], *, workers: int, timeout: float | None, memory_mb: int | None,
-            recycle_mb: float | None = RECYCLE_MB) -> Iterator[Row]:
+@dataclass(frozen=True)
+class Ran:
+    """A pair's row, and where it ran: for the summary's per-worker lines, not the row's
+    (rows are the same whichever worker or executor ran them)."""
+
+    row: Row
+    # "1", "2", ... locally (a replaced worker's successor keeps the number); Dask: the worker's
+    # address; None when no worker answered (a Dask task given up on or lost)
+    worker: str | None
+    seconds: float  # the worker's time on it, from hand-out to answer
+    rss_mb: float  # the worker's resident memory after it (0.0: unknown)
+
+
+def execute(tasks: Iterable[Task], *, workers: int, timeout: float | None, memory_mb: int | None,
+            recycle_mb: float | None = RECYCLE_MB) -> Iterator[Ran]:
     """The tasks' rows, each as soon as it is known."""
     grace = 0.0 if timeout is None else max(2.0, timeout / 4)
     limits = Limits(timeout, grace, memory_mb, recycle_mb)
     for end in run_pool(tasks, run_task, workers=workers, limits=limits):
-        yield _row_of(end)
+        yield Ran(_row_of(end), str(end.slot + 1), end.seconds, end.rss_mb)
 
 
-def longest_first(tasks: Sequence[Task], history: Sequence[Row]) -> tuple[Task, ...]:
-    """`tasks` with the longest first, by the time each (file, model) took in `history` (rows
-    of an earlier batch), so that the workers finish together instead of one finishing the
-    longest test alone at the end.  A pair with no recorded time counts as the median one."""
-    seconds: dict[tuple[str, str], float] = {}
-    by_file: dict[str, float] = {}
-    for r in history:
+def longest_first(work: Plan, history: Iterable[Row] | None = None) -> Plan:
+    """`work` with the longest files first (within `WINDOW` files), so that the workers
+    finish together instead of one finishing the longest test alone at the end.  A file's
+    cost is the time its pairs took in `history` (rows of an earlier batch) or, for a file
+    not there, its predicted cost (`cost.predicted_cost`, events x threads) scaled to seconds
+    by the recorded files (the median ratio); without history, the prediction alone."""
+    recorded: dict[str, float] = {}
+    for r in history or ():
         s = r.get("seconds")
         if isinstance(s, (int, float)):
-            seconds[(str(r["file"]), str(r["model"]))] = float(s)
-            by_file[str(r["file"])] = max(by_file.get(str(r["file"]), 0.0), float(s))
-    known = sorted(seconds.values())
-    median = known[len(known) // 2] if known else 0.0
-
-    def cost(t: Task) -> float:
-        return seconds.get((t.file, t.model_name), by_file.get(t.file, median) if t.model == AUTO else median)
-
-    return tuple(sorted(tasks, key=cost, reverse=True))  # stable: equal costs keep their order
+            recorded[str(r["file"])] = recorded.get(str(r["file"]), 0.0) + float(s)
+    ratios = sorted(t / c for f, t in recorded.items() if (c := predicted_cost(f)) > 0)
+    return replace(work, longest=True, recorded=recorded, scale=ratios[len(ratios) // 2] if ratios else 1.0)
 
 
 def default_workers() -> int:

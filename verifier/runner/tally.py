@@ -18,18 +18,35 @@ LISTED_CAP = 200
 
 
 @dataclass
+class WorkerLoad:
+    """One worker's share: pairs, seconds busy, peak resident memory (MB)."""
+
+    pairs: int = 0
+    busy: float = 0.0
+    peak_mb: float = 0.0
+
+
+@dataclass
 class Tally:
     slowest_n: int = 5
     counts: Counter[str] = field(default_factory=Counter)
     listed: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
     slowest: list[tuple[float, str, str]] = field(default_factory=list)  # a min-heap of the slowest
     checking_seconds: float = 0.0
+    workers: dict[str, WorkerLoad] = field(default_factory=dict)  # by worker: as many as there are workers
 
     @property
     def total(self) -> int:
         return sum(self.counts.values())
 
-    def add(self, row: Row) -> None:
+    def add(self, row: Row, *, worker: str | None = None, busy: float = 0.0, rss_mb: float = 0.0) -> None:
+        """Count `row`; `worker`: the worker that ran it, `busy` seconds, leaving `rss_mb`
+        resident (rows from a resumed file or the parent have none)."""
+        if worker is not None:
+            load = self.workers.setdefault(worker, WorkerLoad())
+            load.pairs += 1
+            load.busy += busy
+            load.peak_mb = max(load.peak_mb, rss_mb)
         outcome = str(row.get("outcome"))
         self.counts[outcome] += 1
         if outcome in {o for _, o in LISTED}:
