@@ -7,7 +7,7 @@ The tests are written here (our own generator, not a corpus): the classic shapes
 S, R, 2+2W with 2 threads, WRC and ISA2 with 3, IRIW with 4) in kernel C, each access and
 barrier drawn from the kernel's menu (READ_ONCE/WRITE_ONCE, acquire/release, smp_mb,
 smp_rmb, smp_wmb, xchg), written values varied so that no two tests are the same file.
-They are checked by `verifier batch DIR -j 2 -q --json FILE`, run as a user runs it, and the
+They are checked by `verifier batch DIR -j 2 --progress --json FILE`, run as a user runs it, and the
 numbers are read from its summary: pairs/s, each worker's pairs, busy share and peak
 resident memory (workers are replaced past `RECYCLE_MB`, which is what keeps them flat),
 and the parent's peak (it keeps a `Tally`, not the rows, and walks the folders lazily).
@@ -87,11 +87,21 @@ def run(n: int, models: list[str], workers: int, folder: Path) -> dict[str, floa
         predicted_cost(f)
     discovery = time.monotonic() - start
     rows = folder.parent / f"rows-{n}.jsonl"
-    r = subprocess.run([sys.executable, "-m", "verifier", "batch", str(folder), "--model", ",".join(models),
-                        "-j", str(workers), "-q", "--json", str(rows), "--timeout", "60"],
-                       capture_output=True, text=True, cwd=ROOT)
+    # --progress: a line every 5 s with the pairs done, read here as they come, so that the
+    # rate can be seen along the batch (flat in N means flat along one batch too)
+    proc = subprocess.Popen([sys.executable, "-m", "verifier", "batch", str(folder), "--model", ",".join(models),
+                             "-j", str(workers), "--progress", "--json", str(rows), "--timeout", "60"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    assert proc.stderr is not None and proc.stdout is not None
+    marks: list[tuple[float, int]] = []  # (seconds, pairs done)
+    begun = time.monotonic()
+    for line in proc.stderr:
+        if m := re.match(r"progress: (\d+)/", line):
+            marks.append((time.monotonic() - begun, int(m[1])))
+    r = subprocess.CompletedProcess(proc.args, proc.wait(), proc.stdout.read(), "")
     if r.returncode not in (0, 1, 3):
-        raise SystemExit(f"batch failed ({r.returncode}): {r.stderr}")
+        raise SystemExit(f"batch failed ({r.returncode}): {r.stdout}")
+    tenths = _rates_by_tenth(marks, n * len(models))
     head = re.search(r"^batch: (\d+) \(file, model\) pairs in ([\d.]+)s on \d+ worker\(s\), ([\d.]+) pairs/s"
                      r", workers busy (\d+)%", r.stdout, re.M)
     shares = re.findall(r"^  \S+\s+\d+ pairs  busy\s+\d+%  peak (\d+) MB$", r.stdout, re.M)
@@ -102,7 +112,20 @@ def run(n: int, models: list[str], workers: int, folder: Path) -> dict[str, floa
     problems = sum(int(m) for m in re.findall(r"(?:unknown|unsupported|error) (\d+)", r.stdout.splitlines()[1]))
     return {"n": n, "pairs": int(head[1]), "wall": float(head[2]), "rate": float(head[3]), "busy": int(head[4]),
             "discovery": discovery, "parent_mb": float(parent[1]),
-            "worker_peak_mb": max((float(x) for x in shares), default=0.0), "errors": problems}
+            "worker_peak_mb": max((float(x) for x in shares), default=0.0), "errors": problems,
+            "tenth_min": min(tenths, default=0.0), "tenth_max": max(tenths, default=0.0)}
+
+
+def _rates_by_tenth(marks: list[tuple[float, int]], total: int) -> list[float]:
+    """Pairs/s over each tenth of the batch (from the progress lines nearest the tenths; the
+    first tenth, which includes start-up, is left out)."""
+    rates = []
+    for k in range(1, 10):
+        lo = min(marks, key=lambda m: abs(m[1] - total * k / 10), default=None)
+        hi = min(marks, key=lambda m: abs(m[1] - total * (k + 1) / 10), default=None)
+        if lo is not None and hi is not None and hi[0] > lo[0]:
+            rates.append((hi[1] - lo[1]) / (hi[0] - lo[0]))
+    return rates
 
 
 def main() -> None:
@@ -111,13 +134,15 @@ def main() -> None:
     ap.add_argument("--model", default="lkmm")
     ap.add_argument("-j", type=int, default=2)
     args = ap.parse_args()
-    print(f"{'N':>7} {'pairs':>7} {'wall s':>8} {'pairs/s':>8} {'busy':>5} {'discovery s':>12} {'parent MB':>10} "
-          f"{'worker peak MB':>15} {'problems':>8}")
+    print(f"{'N':>7} {'pairs':>7} {'wall s':>8} {'pairs/s':>8} {'by tenth':>11} {'busy':>5} {'discovery s':>12} "
+          f"{'parent MB':>10} {'worker peak MB':>15} {'problems':>8}")
     for n in args.n:
         with tempfile.TemporaryDirectory() as d:
             (Path(d) / "tests").mkdir()
             r = run(n, args.model.split(","), args.j, Path(d) / "tests")
-        print(f"{r['n']:>7} {r['pairs']:>7} {r['wall']:>8.1f} {r['rate']:>8.1f} {r['busy']:>4}% {r['discovery']:>12.2f} "
+        tenth = f"{r['tenth_min']:.0f}-{r['tenth_max']:.0f}" if r["tenth_max"] else "-"
+        print(f"{r['n']:>7} {r['pairs']:>7} {r['wall']:>8.1f} {r['rate']:>8.1f} {tenth:>11} {r['busy']:>4}% "
+              f"{r['discovery']:>12.2f} "
               f"{r['parent_mb']:>10.0f} {r['worker_peak_mb']:>15.0f} {r['errors']:>8}", flush=True)
 
 

@@ -367,3 +367,18 @@ def test_rows_are_read_one_at_a_time_and_a_cut_last_line_is_repaired(tmp_path: P
     assert len(list(iter_rows(str(rows), repair=True))) == 2 and rows.read_text() == "".join(good)
     rows.write_text(partial)
     assert list(iter_rows(str(rows), repair=True)) == [] and rows.read_text() == ""
+
+
+def test_past_the_window_the_order_is_decided_as_the_walk_goes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A corpus bigger than the window is not sorted whole (bounded memory): a long file
+    moves up to WINDOW places ahead, and the last window drains longest first."""
+    from verifier.analyses.registry import resolve_model
+    from verifier.runner import run
+
+    monkeypatch.setattr(run, "WINDOW", 3)
+    costs = [1, 9, 1, 1, 8, 1, 1, 1, 7, 1]
+    history = [{"file": f"f{i}", "model": "sc", "seconds": c} for i, c in enumerate(costs)]
+    work = run.plan([f"f{i}" for i in range(10)], [("sc", resolve_model("sc"))], target=None, states=False,
+                    timeout=None, memory_mb=None, done=set())
+    order = [t.file for t in run.longest_first(work, history)]
+    assert order == ["f1", "f4", "f0", "f2", "f3", "f8", "f5", "f6", "f7", "f9"]

@@ -97,3 +97,57 @@ def test_without_a_scheduler_it_is_a_usage_error(tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, "-m", "verifier.cli", "batch", "litmus/classic/C-SB.litmus",
                         "--executor", "dask"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "--executor dask needs --scheduler" in r.stderr
+
+
+class _Future:
+    def __init__(self, result: Any = None, error: Exception | None = None, done: bool = True) -> None:
+        self.value, self.error, self.is_done, self.cancelled = result, error, done, False
+
+    def result(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class _Client:
+    """Runs a chunk at once: `poison` kills its workers (KilledWorker), `hang` never ends."""
+
+    def __init__(self) -> None:
+        self.chunks: list[tuple[str, ...]] = []
+
+    def submit(self, fn: Any, chunk: Any, pure: bool) -> _Future:
+        names = tuple(t.file for t in chunk)
+        self.chunks.append(names)
+        if "poison" in names:
+            return _Future(error=RuntimeError("KilledWorker: the workers died running it"))
+        if "hang" in names:
+            return _Future(done=False)
+        return _Future([({"file": n, "model": "sc", "outcome": "pass", "seconds": 0.001}, "w1", 0.001, 70.0)
+                        for n in names])
+
+
+def test_chunks_that_fail_are_split_so_only_the_guilty_pair_has_the_bad_row() -> None:
+    from verifier.runner.dask_exec import _Flight
+    from verifier.runner.run import Task
+
+    def first_done(futures: list[Any], timeout: float | None) -> set[Any]:
+        done = {f for f in futures if f.is_done}
+        if not done:
+            time.sleep(timeout or 0.0)
+        return done
+
+    names = ["a", "b", "c", "poison", "d", "hang", "e"]
+    client = _Client()
+    flight = _Flight(client, iter(Task(n, "sc", "sc", None, False, 0.05, None) for n in names), 2, 0.05,
+                     first_done)
+    flight.grace = 0.0
+    rows = {r.row["file"]: r.row for r in flight.rows()}
+    assert sorted(rows) == sorted(names)  # each pair once
+    assert sorted(n for n, r in rows.items() if r["outcome"] == "pass") == ["a", "b", "c", "d", "e"]
+    assert rows["poison"]["outcome"] == "error" and "were lost" in rows["poison"]["note"]
+    assert rows["hang"]["outcome"] == "unknown" and rows["hang"]["reason"] == "timeout"
+    assert ("c", "poison", "d", "hang", "e") in client.chunks  # one chunk once the pairs proved quick
+    assert ("poison",) in client.chunks and ("hang",) in client.chunks  # then one by one

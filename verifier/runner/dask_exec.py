@@ -15,15 +15,22 @@ not know which ran).  What differs, and how it is made the same:
   the worker's own limit is Dask's (`memory_limit` of the LocalCluster, or the cluster's
   own): a worker past it is restarted by its nanny and its task rescheduled;
 - a worker lost mid-task: Dask reruns the task elsewhere (so nothing is lost and, since the
-  parent writes one row per task, nothing is duplicated); a task whose workers keep dying
+  parent writes one row per pair, nothing is duplicated); a task whose workers keep dying
   (`KilledWorker`) is an `error` row for that pair only and the batch goes on.
+Pairs travel in chunks: a Dask task costs the scheduler a few milliseconds (measured in
+docs/scale.md), as much as a small check, so each task runs as many pairs as take about a
+quarter of a second (from the pairs' times so far; the first go one by one).  A chunk that
+fails as a whole (its workers lost, or overdue) is split: its pairs are resubmitted one by
+one, so the row that says `error` or `unknown` is the guilty pair's alone.
 At most a few tasks per worker are in flight, so 100,000 pairs are never all submitted.
 """
 
 from __future__ import annotations
 
+import itertools
 import time
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from verifier.errors import UsageError
@@ -34,6 +41,9 @@ from verifier.runner.run import Ran, Task, run_task
 
 # Tasks in flight per worker: enough to keep a worker busy between round trips.
 _PER_WORKER = 4
+# A chunk's target duration (seconds) and its largest size.
+_CHUNK_SECONDS = 0.25
+_CHUNK_MAX = 64
 
 
 def _client(scheduler: str | None, workers: int, memory_mb: int | None) -> tuple[Any, Any]:
@@ -51,81 +61,116 @@ def _client(scheduler: str | None, workers: int, memory_mb: int | None) -> tuple
     return Client(cluster), cluster
 
 
-def on_worker(task: Task) -> tuple[Row, str, float, float]:
-    """`run_task` on a Dask worker: its row, the worker's address, the seconds it took and
-    the worker's resident memory after it."""
+def on_worker(chunk: tuple[Task, ...]) -> list[tuple[Row, str, float, float]]:
+    """`run_task` on a Dask worker for each pair of a chunk: its row, the worker's address,
+    the seconds it took and the worker's resident memory after it."""
     from distributed import get_worker
 
-    start = time.monotonic()
-    if task.memory_mb is not None:
-        solver_cap(task.memory_mb)
-    row = run_task(task)
-    return row, str(get_worker().address), time.monotonic() - start, resident_mb()
+    where = str(get_worker().address)
+    out = []
+    for task in chunk:
+        start = time.monotonic()
+        if task.memory_mb is not None:
+            solver_cap(task.memory_mb)
+        row = run_task(task)
+        out.append((row, where, time.monotonic() - start, resident_mb()))
+    return out
 
 
 def execute_dask(tasks: Iterable[Task], *, scheduler: str | None, workers: int, timeout: float | None,
                  memory_mb: int | None) -> Iterator[Ran]:
-    """The tasks' rows from Dask workers, each as soon as it is known."""
-    from distributed import as_completed
-
+    """The tasks' rows from Dask workers, each chunk's as soon as it is known."""
     client, cluster = _client(scheduler, workers, memory_mb)
     try:
         slots = max(1, len(client.scheduler_info().get("workers", {})) or workers) * _PER_WORKER
-        grace = 0.0 if timeout is None else max(10.0, timeout / 4)
-        pending = iter(tasks)
-        started: dict[Any, tuple[Task, float]] = {}
-        running = as_completed()
-
-        def submit() -> bool:
-            t = next(pending, None)
-            if t is None:
-                return False
-            f = client.submit(on_worker, t, pure=False)
-            started[f] = (t, time.monotonic())
-            running.add(f)
-            return True
-
-        for _ in range(slots):
-            if not submit():
-                break
-        while started:
-            batch = running.next_batch(block=False) if timeout is not None else [next(running)]
-            if not batch:
-                time.sleep(0.05)
-                yield from _overdue(started, timeout, grace, submit)
-                continue
-            for f in batch:
-                if f not in started:
-                    continue  # given up on already (overdue)
-                t, since = started.pop(f)
-                yield _row(f, t, time.monotonic() - since)
-                submit()
-            yield from _overdue(started, timeout, grace, submit)
+        yield from _Flight(client, iter(tasks), slots, timeout, _first_done).rows()
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
 
 
-def _overdue(started: dict[Any, tuple[Task, float]], timeout: float | None, grace: float,
-             submit: Any) -> Iterator[Ran]:
-    if timeout is None:
-        return
-    now = time.monotonic()
-    for f, (t, since) in list(started.items()):
-        if now - since > timeout + grace:
-            del started[f]
-            f.cancel()
-            row = problem_row(t.file, t.model_name, "unknown", f"stopped after {now - since:.1f}s (--timeout "
-                              f"{t.timeout}s)", seconds=now - since, reason="timeout")
-            yield Ran(row, None, now - since, 0.0)
-            submit()
+def _first_done(futures: list[Any], timeout: float | None) -> set[Any]:
+    """The futures done once one is (or the timeout passed: perhaps none)."""
+    from distributed import TimeoutError as DaskTimeout
+    from distributed import wait
 
-
-def _row(f: Any, t: Task, seconds: float) -> Ran:
     try:
-        row, worker, busy, rss = f.result()
-        return Ran(dict(row), worker, busy, rss)
-    except Exception as e:  # noqa: BLE001 - KilledWorker, a lost connection: this pair only
-        return Ran(problem_row(t.file, t.model_name, "error", f"the Dask workers running it were lost "
-                               f"({type(e).__name__}: {e})", seconds=seconds), None, seconds, 0.0)
+        return set(wait(futures, timeout=timeout, return_when="FIRST_COMPLETED").done)
+    except DaskTimeout:
+        return set()
+
+
+class _Flight:
+    """The chunks in flight on a cluster, and those to resubmit one pair at a time."""
+
+    def __init__(self, client: Any, pending: Iterator[Task], slots: int, timeout: float | None,
+                 first_done: Callable[[list[Any], float | None], set[Any]]) -> None:
+        self.client, self.pending, self.slots, self.timeout = client, pending, slots, timeout
+        self.first_done = first_done
+        self.grace = 0.0 if timeout is None else max(10.0, timeout / 4)
+        self.started: dict[Any, tuple[tuple[Task, ...], float]] = {}
+        self.singles: deque[Task] = deque()  # pairs of a failed chunk, to run alone
+        self.pairs, self.seconds = 0, 0.0  # pairs finished and their time: the chunk size
+
+    def chunk_size(self) -> int:
+        if self.pairs < self.slots:
+            return 1
+        return max(1, min(_CHUNK_MAX, int(_CHUNK_SECONDS / max(self.seconds / self.pairs, 1e-3))))
+
+    def submit(self) -> None:
+        while len(self.started) < self.slots:
+            if self.singles:
+                chunk: tuple[Task, ...] = (self.singles.popleft(),)
+            else:
+                chunk = tuple(itertools.islice(self.pending, self.chunk_size()))
+                if not chunk:
+                    return
+            self.started[self.client.submit(on_worker, chunk, pure=False)] = (chunk, time.monotonic())
+
+    def deadline(self, chunk: tuple[Task, ...], since: float) -> float:
+        assert self.timeout is not None
+        return since + len(chunk) * self.timeout + self.grace
+
+    def rows(self) -> Iterator[Ran]:
+        self.submit()
+        while self.started:
+            # block until a chunk finishes, or until the soonest deadline
+            until = None if self.timeout is None else max(
+                0.05, min(self.deadline(c, s) for c, s in self.started.values()) - time.monotonic())
+            for f in self.first_done(list(self.started), until):
+                chunk, since = self.started.pop(f)
+                yield from self.ended(f, chunk, time.monotonic() - since)
+            yield from self.overdue()
+            self.submit()
+
+    def ended(self, f: Any, chunk: tuple[Task, ...], seconds: float) -> Iterator[Ran]:
+        try:
+            results = f.result()
+        except Exception as e:  # noqa: BLE001 - KilledWorker, a lost connection: split, or this pair only
+            if len(chunk) > 1:
+                self.singles.extend(chunk)
+                return
+            t = chunk[0]
+            yield Ran(problem_row(t.file, t.model_name, "error", f"the Dask workers running it were lost "
+                                  f"({type(e).__name__}: {e})", seconds=seconds), None, seconds, 0.0)
+            return
+        for row, worker, busy, rss in results:
+            self.pairs, self.seconds = self.pairs + 1, self.seconds + busy
+            yield Ran(dict(row), worker, busy, rss)
+
+    def overdue(self) -> Iterator[Ran]:
+        if self.timeout is None:
+            return
+        now = time.monotonic()
+        for f, (chunk, since) in list(self.started.items()):
+            if now > self.deadline(chunk, since):
+                del self.started[f]
+                f.cancel()
+                if len(chunk) > 1:
+                    self.singles.extend(chunk)
+                    continue
+                t = chunk[0]
+                row = problem_row(t.file, t.model_name, "unknown", f"stopped after {now - since:.1f}s (--timeout "
+                                  f"{t.timeout}s)", seconds=now - since, reason="timeout")
+                yield Ran(row, None, now - since, 0.0)

@@ -154,8 +154,9 @@ def key_of(row: Row) -> Key:
 
 # How many files the longest-first order looks at together: a batch of up to this many files
 # runs in exactly that order; a bigger one decides within a window this size sliding over
-# the files (each file waits at most this long behind cheaper ones, and the window's end
-# drains longest first, so the batch still ends on the short tests).  Bounded memory.
+# the files (a long file moves up to this many ahead of its place, short ones wait, and the
+# last window drains longest first, so the batch still ends on the short tests).  Bounded
+# memory: the window's paths, not the corpus's.
 WINDOW = 2_000
 
 
