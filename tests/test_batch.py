@@ -382,3 +382,18 @@ def test_past_the_window_the_order_is_decided_as_the_walk_goes(monkeypatch: pyte
                     timeout=None, memory_mb=None, done=set())
     order = [t.file for t in run.longest_first(work, history)]
     assert order == ["f1", "f4", "f0", "f2", "f3", "f8", "f5", "f6", "f7", "f9"]
+
+
+def test_resuming_into_a_link_to_the_resumed_file_appends(tmp_path: Path) -> None:
+    """`--json` naming the resumed file by another name (a link) must append: opening it for
+    writing would empty the rows being resumed."""
+    tree = tmp_path / "t"
+    tree.mkdir()
+    _write(tree, "SB.litmus", SB)
+    rows = tmp_path / "rows.jsonl"
+    assert main(["batch", str(tree), "--model", "sc", "-q", "-j", "1", "--json", str(rows)]) == 0
+    (tmp_path / "latest.jsonl").symlink_to(rows)
+    _write(tree, "SB2.litmus", SB)
+    assert main(["batch", str(tree), "--model", "sc", "-q", "-j", "1", "--resume", str(rows),
+                 "--json", str(tmp_path / "latest.jsonl")]) == 0
+    assert sorted(Path(json.loads(x)["file"]).name for x in rows.read_text().splitlines()) == ["SB.litmus", "SB2.litmus"]

@@ -151,3 +151,38 @@ def test_chunks_that_fail_are_split_so_only_the_guilty_pair_has_the_bad_row() ->
     assert rows["hang"]["outcome"] == "unknown" and rows["hang"]["reason"] == "timeout"
     assert ("c", "poison", "d", "hang", "e") in client.chunks  # one chunk once the pairs proved quick
     assert ("poison",) in client.chunks and ("hang",) in client.chunks  # then one by one
+
+
+def test_a_chunk_waiting_behind_others_is_not_taken_for_a_hung_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dask cannot say when a task starts: a chunk's clock starts when every older chunk has
+    ended.  One worker, --timeout 10, four pairs of 9 s: all within their limit, none unknown."""
+    from verifier.runner import dask_exec
+    from verifier.runner.run import Task
+
+    class Clock:
+        now = 0.0
+
+        def monotonic(self) -> float:
+            return self.now
+
+    clock = Clock()
+    monkeypatch.setattr(dask_exec, "time", clock)
+
+    class Serial:  # one worker: each chunk starts when the one before it ends
+        free = 0.0
+
+        def submit(self, fn: Any, chunk: Any, pure: bool) -> _Future:
+            self.free = max(clock.now, self.free) + 9.0 * len(chunk)
+            f = _Future([({"file": t.file, "model": "sc", "outcome": "pass"}, "w1", 9.0, 70.0) for t in chunk])
+            f.done_at = self.free  # type: ignore[attr-defined]
+            return f
+
+    def first_done(futures: list[Any], timeout: float | None) -> set[Any]:
+        soonest = min(f.done_at for f in futures)
+        clock.now = soonest if timeout is None or soonest <= clock.now + timeout else clock.now + timeout
+        return {f for f in futures if f.done_at <= clock.now}
+
+    tasks = iter(Task(f"f{i}", "sc", "sc", None, False, 10.0, None) for i in range(4))
+    flight = dask_exec._Flight(Serial(), tasks, 4, 10.0, first_done)
+    flight.grace = 0.0
+    assert sorted((r.row["file"], r.row["outcome"]) for r in flight.rows()) == [(f"f{i}", "pass") for i in range(4)]

@@ -11,6 +11,8 @@ import os
 import random
 from pathlib import Path
 
+import pytest
+
 from verifier.runner.discover import SUFFIXES, _Walk, discover
 
 
@@ -88,3 +90,32 @@ def test_the_walk_remembers_folders_and_links_not_files(tmp_path: Path) -> None:
     walk = _Walk([str(tmp_path)])
     assert sum(1 for _ in walk) == 1000
     assert len(walk.walked) == 3 and len(walk.linked) == 1
+
+
+def test_a_dangling_link_met_twice_is_one_row(tmp_path: Path) -> None:
+    (tmp_path / "SB.litmus").write_text("x")
+    (tmp_path / "dangling.litmus").symlink_to("gone.litmus")
+    found = discover([str(tmp_path / "*.litmus"), str(tmp_path)])
+    assert sorted(Path(f).name for f in found) == ["SB.litmus", "dangling.litmus"] and found.count == 2
+
+
+def test_the_subfolders_of_a_folder_that_cannot_be_searched_are_reported(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A folder we may read but not search (mode r--): its entries cannot be stat'ed, but the
+    listing still says which are folders, and those are reported, not skipped quietly."""
+    locked = tmp_path / "noexec"
+    (locked / "inner").mkdir(parents=True)
+    (locked / "a.litmus").write_text("x")
+    (locked / "inner" / "b.litmus").write_text("x")
+    for name in ("stat", "lstat"):  # faked: the tests may run as root, whom permissions do not stop
+        real = getattr(os, name)
+
+        def refusing(path: object, *args: object, real: object = real, **kw: object) -> object:
+            if str(path).startswith(str(locked) + os.sep):
+                raise PermissionError(13, "Permission denied", str(path))
+            return real(path, *args, **kw)  # type: ignore[operator]
+
+        monkeypatch.setattr(os, name, refusing)
+    found = discover([str(tmp_path)])
+    assert list(found) == [str(locked / "a.litmus")]  # its row will say it cannot be read
+    assert found.unlisted == [(str(locked / "inner"), "Permission denied")]

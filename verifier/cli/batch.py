@@ -161,6 +161,17 @@ class _JsonLines:
             pass  # the failed write was reported already
 
 
+def _same_file(a: str, b: str) -> bool:
+    """Whether two paths name one file (a link to the resumed file must be appended to, not
+    rewritten: opening it for writing would empty the rows being resumed)."""
+    if os.path.abspath(a) == os.path.abspath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def _run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     models = models_of(args.model, args.target)
@@ -172,7 +183,7 @@ def _run(args: argparse.Namespace) -> int:
     if (args.executor == "dask") != (args.scheduler is not None):
         raise UsageError("--executor dask needs --scheduler ADDRESS, and --scheduler needs --executor dask")
     json_path = args.json or args.resume
-    appending = args.resume is not None and os.path.abspath(json_path) == os.path.abspath(args.resume)
+    appending = args.resume is not None and _same_file(json_path, args.resume)
     # The resumed rows stream past: their keys (to skip), their counts, and for --junit the rows.
     tally = Tally()
     done: set[Key] = set()
@@ -248,7 +259,9 @@ def _run(args: argparse.Namespace) -> int:
     if pictures is not None and pictures.notes:
         more = len(pictures.notes) - 1
         print(pictures.notes[0] + (f" (and {more} more like it)" if more else ""), file=info)
-    print(summary(tally, elapsed=elapsed, workers=workers, resumed=resumed, parent_mb=peak_rss_mb()),
+    # a cluster's workers are the ones that answered, not -j
+    shown = len(tally.workers) if args.executor == "dask" and tally.workers else workers
+    print(summary(tally, elapsed=elapsed, workers=shown, resumed=resumed, parent_mb=peak_rss_mb()),
           file=summary_out, flush=True)
     if args.junit:
         try:

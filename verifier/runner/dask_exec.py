@@ -8,7 +8,8 @@ Rows, judgements, `--json` streaming and `--resume` are the local executor's (th
 not know which ran).  What differs, and how it is made the same:
 - timeouts: a Dask worker cannot be killed per task, so the limit is the solver's own (each
   task's `check` has the batch's timeout as its deadline); the parent also gives up on a task
-  past timeout + grace and writes its `unknown` row (the task is cancelled);
+  past timeout + grace, counted from when every older task has ended (Dask does not say
+  when a task starts; see `_Flight`), and writes its `unknown` row (the task is cancelled);
 - memory: each task's solver has the batch's `--memory` as its limit (Z3's own, so a test
   that blows up is an `unknown` row with reason `memory`, as locally; the address-space cap
   a local worker gets would bound the whole Dask worker, threads and all, so it is not set);
@@ -102,14 +103,24 @@ def _first_done(futures: list[Any], timeout: float | None) -> set[Any]:
 
 
 class _Flight:
-    """The chunks in flight on a cluster, and those to resubmit one pair at a time."""
+    """The chunks in flight on a cluster, and those to resubmit one pair at a time.
+
+    When is a chunk overdue?  Dask cannot say when a task starts, and a running task is not
+    stopped (a worker busy with a pair past its solver's deadline stays busy), so a chunk's
+    clock cannot start at its submission: it may be waiting.  The chunks run in the order
+    they were submitted, so the oldest in flight (the head) is surely running once every
+    older one has ended: its clock starts then, and only the head can be overdue.  A waiting
+    chunk is never taken for one that hangs; a hung one is found after its own budget."""
 
     def __init__(self, client: Any, pending: Iterator[Task], slots: int, timeout: float | None,
                  first_done: Callable[[list[Any], float | None], set[Any]]) -> None:
         self.client, self.pending, self.slots, self.timeout = client, pending, slots, timeout
         self.first_done = first_done
         self.grace = 0.0 if timeout is None else max(10.0, timeout / 4)
+        # each chunk in flight, in submission order: its pairs and when it was submitted
         self.started: dict[Any, tuple[tuple[Task, ...], float]] = {}
+        self.head: Any = None  # the oldest chunk in flight, and since when it has been that
+        self.head_since = 0.0
         self.singles: deque[Task] = deque()  # pairs of a failed chunk, to run alone
         self.pairs, self.seconds = 0, 0.0  # pairs finished and their time: the chunk size
 
@@ -125,22 +136,30 @@ class _Flight:
             else:
                 chunk = tuple(itertools.islice(self.pending, self.chunk_size()))
                 if not chunk:
-                    return
+                    break
             self.started[self.client.submit(on_worker, chunk, pure=False)] = (chunk, time.monotonic())
+        self.new_head()
 
-    def deadline(self, chunk: tuple[Task, ...], since: float) -> float:
-        assert self.timeout is not None
-        return since + len(chunk) * self.timeout + self.grace
+    def new_head(self) -> None:
+        first = next(iter(self.started), None)
+        if first is not self.head:
+            self.head, self.head_since = first, time.monotonic()
+
+    def deadline(self) -> float:
+        """When the head is overdue."""
+        if self.timeout is None or self.head is None:
+            return float("inf")
+        return self.head_since + len(self.started[self.head][0]) * self.timeout + self.grace
 
     def rows(self) -> Iterator[Ran]:
         self.submit()
         while self.started:
-            # block until a chunk finishes, or until the soonest deadline
-            until = None if self.timeout is None else max(
-                0.05, min(self.deadline(c, s) for c, s in self.started.values()) - time.monotonic())
+            # block until a chunk finishes, or until the head is overdue
+            until = None if self.timeout is None else max(0.05, self.deadline() - time.monotonic())
             for f in self.first_done(list(self.started), until):
                 chunk, since = self.started.pop(f)
                 yield from self.ended(f, chunk, time.monotonic() - since)
+            self.new_head()
             yield from self.overdue()
             self.submit()
 
@@ -160,17 +179,17 @@ class _Flight:
             yield Ran(dict(row), worker, busy, rss)
 
     def overdue(self) -> Iterator[Ran]:
-        if self.timeout is None:
-            return
         now = time.monotonic()
-        for f, (chunk, since) in list(self.started.items()):
-            if now > self.deadline(chunk, since):
-                del self.started[f]
-                f.cancel()
-                if len(chunk) > 1:
-                    self.singles.extend(chunk)
-                    continue
-                t = chunk[0]
-                row = problem_row(t.file, t.model_name, "unknown", f"stopped after {now - since:.1f}s (--timeout "
-                                  f"{t.timeout}s)", seconds=now - since, reason="timeout")
-                yield Ran(row, None, now - since, 0.0)
+        if self.head is None or now <= self.deadline():
+            return
+        f = self.head
+        chunk, since = self.started.pop(f)
+        f.cancel()
+        self.new_head()
+        if len(chunk) > 1:
+            self.singles.extend(chunk)
+            return
+        t = chunk[0]
+        row = problem_row(t.file, t.model_name, "unknown", f"stopped after {now - since:.1f}s (--timeout "
+                          f"{t.timeout}s)", seconds=now - since, reason="timeout")
+        yield Ran(row, None, now - since, 0.0)

@@ -17,7 +17,8 @@ with several hard links, files named directly or matched by a glob) are remember
 file met both ways is recognised from either side: a listed file whose inode an earlier
 entry took, or an entry whose one real name a finished listing (or the listing under way,
 earlier in its order) took already.  So the memory is the directories and the links, not
-the tests.
+the tests.  (A glob is the exception: its matches are listed, and remembered as files named
+directly; for a corpus of 100,000 tests, name the folder.)
 """
 
 from __future__ import annotations
@@ -96,32 +97,41 @@ class _Walk:
             yield None, None
             return
         self.walked.add(key)
+        names: list[str] = []  # the litmus-named entries; names only: 100,000 tests are 100,000 short strings
+        subdirs: list[str] = []
         try:
-            names = os.listdir(top)  # names only: a folder of 100,000 tests is 100,000 short strings
-            names.sort()
+            with os.scandir(top) as it:
+                for entry in it:
+                    try:  # the entry's type from the listing itself (no stat: a folder we may read
+                        # but not search still shows its subfolders, which are then reported unlisted)
+                        real_dir = entry.is_dir(follow_symlinks=False)
+                    except OSError:
+                        real_dir = False
+                    if real_dir:
+                        if not entry.name.startswith("."):
+                            subdirs.append(entry.name)
+                    elif entry.name.endswith(SUFFIXES):
+                        names.append(entry.name)
         except OSError as e:
             self._note(e)
             return
-        subdirs = []
+        names.sort()
+        subdirs.sort()
         for name in names:
             path = os.path.join(top, name)
             try:
                 st: os.stat_result | None = os.lstat(path)
             except OSError:
-                st = None  # gone meanwhile: a file, whose row will say so
-            if st is not None and (stat.S_ISDIR(st.st_mode) or (stat.S_ISLNK(st.st_mode) and os.path.isdir(path))):
-                if stat.S_ISDIR(st.st_mode) and not name.startswith("."):
-                    subdirs.append(path)  # a link to a folder is not entered
-                continue
-            if not name.endswith(SUFFIXES):
-                continue
+                st = None  # gone meanwhile, or not searchable: a file, whose row will say so
+            if st is not None and stat.S_ISLNK(st.st_mode) and os.path.isdir(path):
+                continue  # a link to a folder is not entered
             self.listing = (key, name)
             one_name = st is not None and not stat.S_ISLNK(st.st_mode) and st.st_nlink == 1
             yield path, _inode(st) if st is not None and one_name else None
         self.listing = None
         self.listed.add(key)
         for d in subdirs:
-            yield from self._in_dir(d)
+            yield from self._in_dir(os.path.join(top, d))
 
     def _first(self, path: str, listed: Inode | None) -> bool:
         """Whether this is the first time the walk meets the file (`listed`: the inode of a
@@ -131,7 +141,10 @@ class _Walk:
         try:
             st = os.stat(path)
         except OSError:
-            return True  # a dangling link: its own row says so
+            try:  # a dangling link (or a loop): known by the link itself, its row says why
+                st = os.lstat(path)
+            except OSError:
+                return True  # gone: its row says so
         key = _inode(st)
         if key in self.linked:
             return False
@@ -140,8 +153,8 @@ class _Walk:
 
     def _listed_already(self, path: str, st: os.stat_result) -> bool:
         """Whether a listing met this file, by its one real name, before now."""
-        if st.st_nlink != 1 or stat.S_ISDIR(st.st_mode):
-            return False  # several names: each is an "other" entry, caught by `linked`
+        if st.st_nlink != 1 or stat.S_ISDIR(st.st_mode) or stat.S_ISLNK(st.st_mode):
+            return False  # several names (each an "other" entry, caught by `linked`), or a dangling link
         real = os.path.realpath(path)
         folder, name = os.path.split(real)
         if not name.endswith(SUFFIXES):

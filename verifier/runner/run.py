@@ -5,10 +5,12 @@ The rows are `reports.rows` objects, the same as `check --json` prints, with an 
 the CLI streams the rows to its sinks (JSON lines, progress, herd's format, pictures) as they
 come.
 
-The parent never reads a test: each pair's worker parses the file with `check`'s parser, and
+The parent never parses a test: each pair's worker parses the file with `check`'s parser, and
 decides there whether the model applies to its dialect (a `skipped` row if not).  So a file
 that would crash, hang or exhaust a parser does so under the worker's timeout and memory cap,
-as that pair's row, and `batch` and `check` cannot read one file two ways.
+as that pair's row, and `batch` and `check` cannot read one file two ways.  (To order the
+work, the parent counts threads and statements in the first megabyte of a regular file's
+bytes, `cost.predicted_cost`: a regular expression, never a parse.)
 """
 
 from __future__ import annotations
