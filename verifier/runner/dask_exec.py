@@ -36,8 +36,7 @@ from typing import Any
 
 from verifier.errors import UsageError
 from verifier.reports.rows import Row, problem_row
-from verifier.runner.memory import solver_cap
-from verifier.runner.pool import resident_mb
+from verifier.runner.memory import resident_mb, solver_cap
 from verifier.runner.run import Ran, Task, run_task
 
 # Tasks in flight per worker: enough to keep a worker busy between round trips.

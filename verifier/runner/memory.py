@@ -1,4 +1,5 @@
-"""The address-space cap (`--memory`) for a worker or for `check`'s own process.
+"""The address-space cap (`--memory`) for a worker or for `check`'s own process, and the
+process's resident memory as the batch reports it (now, and its peak).
 
 Two limits work together: Z3's `memory_max_size` makes the solver give up cleanly (an
 `Unknown` with reason `memory`) before the process's hard cap (RLIMIT_AS) makes an
@@ -8,6 +9,7 @@ them a test that blows up (2 threads of 500 instructions) takes the machine's me
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,8 +37,19 @@ def cap_process(memory_mb: int | None) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
 
+def resident_mb() -> float:
+    """This process's resident memory now (MB of 2**20 bytes; Linux /proc, 0.0 elsewhere)."""
+    try:
+        with open("/proc/self/statm") as f:
+            pages = int(f.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / MB
+
+
 def peak_rss_mb() -> float:
-    """This process's peak resident memory so far (MB; 0.0 where the system does not say)."""
+    """This process's peak resident memory so far (MB of 2**20 bytes; 0.0 where the system
+    does not say)."""
     try:
         import resource
     except ImportError:

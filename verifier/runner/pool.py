@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from verifier.runner.memory import cap_process
+from verifier.runner.memory import cap_process, resident_mb
 
 P = TypeVar("P")
 
@@ -102,16 +102,6 @@ def _worker_main(conn: mpc.Connection, work: Callable[[Any], Any], memory_mb: in
             conn.send(("memory", None, resident_mb()))
             continue
         conn.send(("ok", result, resident_mb()))
-
-
-def resident_mb() -> float:
-    """This process's resident set size in MB (Linux /proc; 0.0 elsewhere)."""
-    try:
-        with open("/proc/self/statm") as f:
-            pages = int(f.read().split()[1])
-    except (OSError, ValueError, IndexError):
-        return 0.0
-    return pages * os.sysconf("SC_PAGE_SIZE") / (1024 * 1024)
 
 
 class _Worker:
